@@ -1,0 +1,18 @@
+"""Bearer secret-key authentication for the REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from pavior.workspaces.actions import workspace_for_api_key
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        workspace = workspace_for_api_key(token)
+        if workspace is not None:
+            request.workspace = workspace  # type: ignore[attr-defined]
+        return workspace

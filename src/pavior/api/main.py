@@ -1,0 +1,26 @@
+"""The REST API at /api/v1 (OpenAPI document at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from pavior.api import attributes, errors, users, workspace
+from pavior.api.auth import ApiKeyAuth
+
+api = NinjaAPI(
+    title="Pavior API",
+    version="1",
+    description="People data: attributes, users, filters. Authenticate with "
+    "'Authorization: Bearer <api_key>'.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("", attributes.router)
+api.add_router("", users.router)
+api.add_router("", workspace.router)
+
+
+def add_router(router: object) -> None:
+    """Other packages (tracking, imports) add their routes here."""
+    api.add_router("", router)  # type: ignore[arg-type]

@@ -1,0 +1,96 @@
+"""Request and response shapes of the REST API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AttributeOut(Schema):
+    name: str
+    rendered_name: str
+    type: Literal["string", "number", "date", "boolean"]
+    builtin: bool
+    live: bool
+    archived: bool
+    browser_writable: bool
+
+
+class AttributeCreate(Strict):
+    name: Any  # validated by the core so every door gives the same message
+    type: Any
+    browser_writable: bool = True
+
+
+class AttributePatch(Strict):
+    archived: bool | None = None
+    browser_writable: bool | None = None
+
+
+class SearchIn(Strict):
+    filter: dict[str, Any] | None = None
+    sort: dict[str, Any] | None = None
+    limit: int = 50
+    cursor: str | None = None
+    search: str | None = None
+
+
+class CountIn(Strict):
+    filter: dict[str, Any] | None = None
+    search: str | None = None
+
+
+class SearchOut(Schema):
+    total: int
+    users: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class CountOut(Schema):
+    count: int
+
+
+class ActivityIn(Strict):
+    type: str
+    at: Any = None
+
+
+class WorkspaceOut(Schema):
+    name: str
+    app_id: str
+    identity_verification: Literal["off", "optional", "required"]
+    snippet_creates_attributes: bool
+    timezone: str
+
+
+class WorkspacePatch(Strict):
+    name: Any = None
+    identity_verification: Any = None
+    snippet_creates_attributes: Any = None
+    timezone: Any = None
+
+
+class IdentitySecretOut(Schema):
+    id: int
+    prefix: str
+    created_at: str
+
+
+class IdentitySecretCreated(IdentitySecretOut):
+    secret: str
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail

@@ -1,0 +1,202 @@
+"""The `pavior` command (see docs/cli.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(package_name="pavior")
+def main() -> None:
+    """Pavior: attributes on every user of your business."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run the background worker.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
+def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
+    """Migrate the database if needed, then serve everything in one command."""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    _print_first_steps(host, port)
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "pavior.cli", "worker"])  # noqa: S603
+    import uvicorn
+
+    try:
+        uvicorn.run(
+            "pavior.asgi:application",
+            host=host,
+            port=port,
+            workers=workers if workers > 1 else None,
+            log_level="warning" if not settings.DEBUG else "info",
+            access_log=settings.DEBUG,
+            lifespan="off",
+        )
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _print_first_steps(host: str, port: int) -> None:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from pavior.workspaces.models import Workspace
+
+    url = f"http://{host}:{port}/"
+    click.echo(f"Pavior is serving on {url}  (data: {settings.DATA_DIR})")
+    steps = []
+    if not Workspace.objects.exists():
+        steps.append("pavior workspace create 'My business'      # prints app_id + API key")
+    if not get_user_model().objects.exists():
+        steps.append("pavior user create-admin you@example.com   # your login for the web UI")
+    if steps:
+        click.echo("First steps, in another terminal:")
+        for step in steps:
+            click.echo(f"  {step}")
+
+
+@main.command()
+def worker() -> None:
+    """Run the background worker (imports and other long jobs)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("db_worker", interval=0.5)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (migrate, shell, ...)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pavior manage", *args])
+
+
+@main.group()
+def workspace() -> None:
+    """Workspaces (one per business)."""
+
+
+@workspace.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def workspace_create(name: str, as_json: bool) -> None:
+    """Create a workspace; prints its app_id, a secret api_key and an identity_secret."""
+    setup_django()
+    from pavior.core.errors import PaviorError
+    from pavior.workspaces.actions import create_workspace
+
+    try:
+        new = create_workspace(name)
+    except PaviorError as e:
+        fail(e.message)
+        return
+    data = {
+        "app_id": new.workspace.app_id,
+        "api_key": new.api_key,
+        "identity_secret": new.identity_secret,
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"Created workspace {name!r}.")
+    click.echo(f"  app_id:          {data['app_id']}   (public: goes in the website snippet)")
+    click.echo(f"  api_key:         {data['api_key']}   (secret: REST API, shown once)")
+    click.echo(f"  identity_secret: {data['identity_secret']}   (secret: HMAC, shown once)")
+
+
+@workspace.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def workspace_list(as_json: bool) -> None:
+    """List workspaces."""
+    setup_django()
+    from pavior.workspaces.models import Workspace
+
+    rows = [{"name": w.name, "app_id": w.app_id} for w in Workspace.objects.order_by("pk")]
+    if as_json:
+        click.echo(json.dumps(rows))
+    for row in [] if as_json else rows:
+        click.echo(f"{row['app_id']}  {row['name']}")
+
+
+@main.group()
+def user() -> None:
+    """Team members (logins for the web UI)."""
+
+
+@user.command("create-admin")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--workspace", "app_ids", multiple=True, help="Limit to these workspaces (default: all)."
+)
+def create_admin_command(email: str, password_stdin: bool, app_ids: tuple[str, ...]) -> None:
+    """Create a team member who signs in with EMAIL."""
+    setup_django()
+    from pavior.core.errors import PaviorError
+    from pavior.workspaces.actions import create_admin
+    from pavior.workspaces.models import Workspace
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    workspaces: list[Any] | None = None
+    if app_ids:
+        workspaces = list(Workspace.objects.filter(app_id__in=app_ids))
+        missing = set(app_ids) - {w.app_id for w in workspaces}
+        if missing:
+            fail(f"No workspace with app_id {', '.join(sorted(missing))}")
+    try:
+        create_admin(email, password, workspaces=workspaces)
+    except PaviorError as e:
+        fail(e.message)
+    click.echo(f"Created team member {email.strip().lower()}.")
+
+
+def _register_package_commands() -> None:
+    """Commands that live beside their domain (import, recompute, identity secrets)."""
+    from pavior.imports.cli import register as register_imports
+    from pavior.tracking.cli import register as register_tracking
+
+    register_imports(main)
+    register_tracking(main)
+
+
+_register_package_commands()
+
+if __name__ == "__main__":
+    main()

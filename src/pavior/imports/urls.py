@@ -1,0 +1,3 @@
+"""Import wizard pages (under /imports/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,291 @@
+"""Every change to people and attribute definitions: one function, one transaction.
+
+The API, the snippet intake, the CSV import and the admin pages all call these,
+so the rules of SPEC §2 and §4 hold whichever door a value comes through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from pavior.core.attributes import (
+    AttributeDef,
+    AttrType,
+    Trust,
+    validate_custom_name,
+    validate_custom_type,
+)
+from pavior.core.dates import to_epoch
+from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
+from pavior.core.profile import derive_names, merge_subscription, prepare_write
+from pavior.people.models import AttributeDefinition, Person
+from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
+from pavior.workspaces.models import Workspace
+
+# --- attribute definitions ----------------------------------------------------------
+
+
+def _lock_workspace(workspace: Workspace) -> None:
+    """Serialise definition changes per workspace.
+
+    PostgreSQL: a row lock. SQLite: transactions start IMMEDIATE (settings), so
+    writers already queue; the SELECT costs nothing there.
+    """
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+
+
+def create_attribute(
+    workspace: Workspace, name: object, type: object, *, browser_writable: bool = True
+) -> AttributeDefinition:
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        existing = list(
+            AttributeDefinition.objects.filter(workspace=workspace).values_list("name", flat=True)
+        )
+        if isinstance(name, str) and name in existing:
+            raise Conflict(f'An attribute named "{name}" already exists', field="name")
+        valid_name = validate_custom_name(name, existing)
+        attr_type = validate_custom_type(valid_name, type)
+        _check_capacity(workspace)
+        try:
+            with transaction.atomic():
+                return AttributeDefinition.objects.create(
+                    workspace=workspace,
+                    name=valid_name,
+                    type=attr_type.value,
+                    browser_writable=browser_writable,
+                )
+        except IntegrityError as e:  # a concurrent create of the same name won
+            raise Conflict(f'An attribute named "{valid_name}" already exists', field="name") from e
+
+
+def _check_capacity(workspace: Workspace) -> None:
+    limit = settings.PAVIOR_MAX_CUSTOM_ATTRIBUTES
+    active = AttributeDefinition.objects.filter(workspace=workspace, archived=False).count()
+    if active >= limit:
+        raise LimitExceeded(
+            f"This workspace already has {active} active custom attributes, the limit is "
+            f"{limit}; archive one to free a slot",
+            field="name",
+        )
+
+
+def _get_definition(workspace: Workspace, name: str) -> AttributeDefinition:
+    d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
+    if d is None:
+        raise NotFound(f'No custom attribute named "{name}"', field="name")
+    return d
+
+
+def update_attribute(
+    workspace: Workspace,
+    name: str,
+    *,
+    archived: bool | None = None,
+    browser_writable: bool | None = None,
+) -> AttributeDefinition:
+    """Archive/restore a custom attribute, or lock it against browser writes."""
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        d = _get_definition(workspace, name)
+        if archived is False and d.archived:
+            _check_capacity(workspace)  # restoring takes a slot back
+        if archived is not None:
+            d.archived = archived
+        if browser_writable is not None:
+            d.browser_writable = browser_writable
+        d.save()
+        return d
+
+
+def set_builtin_browser_writable(workspace: Workspace, name: str, writable: bool) -> None:
+    with transaction.atomic():
+        ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        locked = set(ws.locked_builtins or [])
+        if writable:
+            locked.discard(name)
+        else:
+            locked.add(name)
+        ws.locked_builtins = sorted(locked)
+        ws.save(update_fields=["locked_builtins"])
+        workspace.locked_builtins = ws.locked_builtins
+
+
+def delete_attribute(workspace: Workspace, name: str) -> None:
+    """Delete a custom attribute and every value of it, in one transaction."""
+    with transaction.atomic():
+        _lock_workspace(workspace)
+        d = _get_definition(workspace, name)
+        _remove_custom_key(workspace, d.name)
+        d.delete()
+
+
+def _remove_custom_key(workspace: Workspace, name: str) -> None:
+    # The name is a validated definition name and still travels as a bound
+    # parameter, never as SQL text.
+    table = Person._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(
+                f"UPDATE {table} SET custom = custom - %s "
+                "WHERE workspace_id = %s AND jsonb_exists(custom, %s)",
+                [name, workspace.pk, name],
+            )
+        else:
+            path = f'$."{name}"'
+            cur.execute(
+                f"UPDATE {table} SET custom = json_remove(custom, %s) "
+                "WHERE workspace_id = %s AND json_type(custom, %s) IS NOT NULL",
+                [path, workspace.pk, path],
+            )
+
+
+# --- users ------------------------------------------------------------------------
+
+
+def stored_value(attr: AttributeDef, value: Any) -> Any:
+    """A coerced value as it is kept in the custom JSON column."""
+    if value is None:
+        return None
+    if attr.type == AttrType.DATE:
+        return to_epoch(value)
+    return value
+
+
+@dataclass
+class UpsertResult:
+    person: Person
+    created: bool
+
+
+def upsert_user(
+    workspace: Workspace,
+    values: dict[str, Any],
+    *,
+    trust: Trust,
+    path_id: str | None = None,
+    lookup: Any = None,
+) -> UpsertResult:
+    """Create or update one user from API names -> raw values.
+
+    `id` defaults to `email`; a user first known only by email is upgraded in
+    place (not duplicated) when a later call brings an id with that email.
+    """
+    lookup = lookup or attribute_lookup(workspace)
+    if path_id is not None:
+        if "id" in values and values["id"] is not None and str(values["id"]) != path_id:
+            raise InvalidValue(
+                f'The body\'s id "{values["id"]}" differs from the URL\'s "{path_id}"', field="id"
+            )
+        values = {**values, "id": path_id}
+    prepared = prepare_write(
+        values, lookup, trust=trust, max_string_length=settings.PAVIOR_MAX_STRING_LENGTH
+    )
+    with transaction.atomic():
+        return _apply_write(workspace, prepared, lookup)
+
+
+def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) -> UpsertResult:
+    user_id = prepared.get("id")
+    email = prepared.get("email")
+    if "id" in prepared and user_id is None:
+        raise InvalidValue("id cannot be cleared", field="id")
+    person = _match(workspace, user_id, email)
+    created = person is None
+    if person is None:
+        if not (user_id or email):
+            raise InvalidValue("A user needs an id or an email", field="id")
+        person = Person(workspace=workspace, external_id=user_id or email)
+        person.first_known_at = timezone.now()
+    elif user_id and person.external_id != user_id:
+        person.external_id = user_id  # upgrade an email-only user to a real id
+    _apply_values(person, prepared, lookup)
+    person.save()
+    return UpsertResult(person=person, created=created)
+
+
+def _match(workspace: Workspace, user_id: str | None, email: str | None) -> Person | None:
+    people = Person.objects.select_for_update().filter(workspace=workspace)
+    if user_id:
+        person = people.filter(external_id=user_id).first()
+        if person is not None:
+            return person
+        if email:
+            # Only a user still keyed by its email may be upgraded to this id;
+            # one with another real id is a different person who shares it.
+            return people.filter(external_id=email, email=email).first()
+        return None
+    if email:
+        return (
+            people.filter(external_id=email).first()
+            or people.filter(email=email).order_by("-updated_at", "-pk").first()
+        )
+    return None
+
+
+def _apply_values(person: Person, prepared: dict[str, Any], lookup: Any) -> None:
+    call = dict(prepared)
+    call.pop("id", None)
+    # Fill the missing half of a first/last pair from the stored user, so
+    # that "name" is derived from the whole person, not half of them.
+    if ("first_name" in call) != ("last_name" in call) and "name" not in call:
+        call.setdefault("first_name", person.first_name)
+        call.setdefault("last_name", person.last_name)
+    call = derive_names(call)
+    custom = dict(person.custom or {})
+    for name, value in call.items():
+        attr = lookup(name)
+        if attr is None:  # derived keys are built-ins, always known
+            continue
+        if attr.builtin:
+            if name == "email_subscription":
+                new = merge_subscription(person.email_subscription, value)
+                if value is True and new is False:
+                    raise PaviorError(
+                        "This user unsubscribed from email; only they can resubscribe "
+                        "(from the Pavior bubble on your website)",
+                        field="email_subscription",
+                        code="unsubscribed",
+                    )
+                person.email_subscription = new
+                continue
+            setattr(person, BUILTIN_COLUMNS[name], value)
+        elif value is None:
+            custom.pop(name, None)
+        else:
+            custom[name] = stored_value(attr, value)
+    person.custom = custom
+
+
+def erase_user(workspace: Workspace, user_id: str) -> None:
+    """Erase a user and everything recorded about them (activity cascades)."""
+    with transaction.atomic():
+        deleted, _ = Person.objects.filter(workspace=workspace, external_id=user_id).delete()
+        if not deleted:
+            raise NotFound(f'No user with id "{user_id}"', field="id")
+
+
+def record_activity(
+    workspace: Workspace, user_id: str, activity_type: str, at: datetime | None = None
+) -> Person:
+    """Record non-website activity: it moves last_activity_at, never backwards."""
+    now = timezone.now()
+    at = min(at or now, now)
+    with transaction.atomic():
+        person = (
+            Person.objects.select_for_update()
+            .filter(workspace=workspace, external_id=user_id)
+            .first()
+        )
+        if person is None:
+            raise NotFound(f'No user with id "{user_id}"', field="id")
+        if person.last_activity_at is None or at > person.last_activity_at:
+            person.last_activity_at = at.astimezone(UTC)
+            person.save(update_fields=["last_activity_at", "updated_at"])
+        return person

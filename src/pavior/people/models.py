@@ -1,0 +1,67 @@
+"""People (the business's end users) and their custom-attribute definitions.
+
+Built-in attributes are typed columns so filters and sorts on them use plain
+indexes; custom values live in one JSON column keyed by attribute name, typed
+as JSON values (dates as epoch seconds, so numeric order is time order).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from pavior.core.attributes import AttrType
+from pavior.workspaces.models import Workspace
+
+TYPE_CHOICES = [(t.value, t.value) for t in AttrType]
+
+
+class AttributeDefinition(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(max_length=64)
+    type = models.CharField(max_length=8, choices=TYPE_CHOICES)
+    archived = models.BooleanField(default=False)
+    browser_writable = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="attribute_name_unique")
+        ]
+
+
+class Person(models.Model):
+    """One end user of a business. `external_id` is the API's `id`."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    external_id = models.CharField(max_length=1000)
+    email = models.CharField(max_length=1000, null=True, blank=True)
+    name = models.CharField(max_length=1000, null=True, blank=True)
+    first_name = models.CharField(max_length=1000, null=True, blank=True)
+    last_name = models.CharField(max_length=1000, null=True, blank=True)
+    phone = models.CharField(max_length=1000, null=True, blank=True)
+    city = models.CharField(max_length=1000, null=True, blank=True)
+    country = models.CharField(max_length=1000, null=True, blank=True)
+    total_visits = models.IntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    first_known_at = models.DateTimeField(null=True, blank=True)
+    signed_up_at = models.DateTimeField(null=True, blank=True)
+    email_subscription = models.BooleanField(default=True)
+    total_time_spent = models.FloatField(default=0)
+    custom = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="person_id_unique")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "email"], name="person_email"),
+            models.Index(fields=["workspace", "last_seen_at"], name="person_last_seen"),
+            models.Index(fields=["workspace", "signed_up_at"], name="person_signed_up"),
+            models.Index(fields=["workspace", "country"], name="person_country"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

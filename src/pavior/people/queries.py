@@ -1,0 +1,98 @@
+"""Reading people and attribute definitions: lookups and serialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust, custom_attribute
+from pavior.core.dates import format_date, from_epoch
+from pavior.people.models import AttributeDefinition, Person
+from pavior.workspaces.models import Workspace
+
+# API name of a stored built-in -> Person field. `id` is `external_id` because
+# the row's own primary key is internal.
+BUILTIN_COLUMNS: dict[str, str] = {
+    name: ("external_id" if name == "id" else name)
+    for name, attr in BUILTINS.items()
+    if not attr.live
+}
+
+
+def builtin_for_workspace(workspace: Workspace, attr: AttributeDef) -> AttributeDef:
+    """A built-in as this workspace sees it: locked ones lose browser trust."""
+    if attr.name in (workspace.locked_builtins or []) and Trust.BROWSER in attr.writable_by:
+        return AttributeDef(
+            name=attr.name,
+            rendered_name=attr.rendered_name,
+            type=attr.type,
+            builtin=True,
+            live=attr.live,
+            writable_by=attr.writable_by - {Trust.BROWSER},
+        )
+    return attr
+
+
+def definition_to_attr(d: AttributeDefinition) -> AttributeDef:
+    return custom_attribute(
+        d.name, d.type, archived=d.archived, browser_writable=d.browser_writable
+    )
+
+
+def custom_definitions(workspace: Workspace) -> list[AttributeDefinition]:
+    return list(AttributeDefinition.objects.filter(workspace=workspace).order_by("created_at", "id"))
+
+
+def all_attributes(workspace: Workspace, *, include_archived: bool = True) -> list[AttributeDef]:
+    attrs = [builtin_for_workspace(workspace, a) for a in BUILTINS.values()]
+    for d in custom_definitions(workspace):
+        if include_archived or not d.archived:
+            attrs.append(definition_to_attr(d))
+    return attrs
+
+
+def attribute_lookup(workspace: Workspace) -> Callable[[str], AttributeDef | None]:
+    """A name -> AttributeDef function over this workspace's definitions.
+
+    Loads the definitions once, so a request validating many names costs one
+    query.
+    """
+    by_name = {a.name: a for a in all_attributes(workspace)}
+    return by_name.get
+
+
+def get_attribute(workspace: Workspace, name: str) -> AttributeDef | None:
+    return attribute_lookup(workspace)(name)
+
+
+def json_value(attr_type: AttrType | str, value: Any) -> Any:
+    """A stored value as the API shows it (dates as RFC 3339 UTC)."""
+    if value is None:
+        return None
+    if attr_type == AttrType.DATE:
+        if isinstance(value, datetime):
+            return format_date(value)
+        return format_date(from_epoch(value))
+    if attr_type == AttrType.NUMBER and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def serialize_person(person: Person, attrs: list[AttributeDef]) -> dict[str, Any]:
+    """The user as one flat object of API name -> value (active attributes only)."""
+    out: dict[str, Any] = {}
+    custom = person.custom or {}
+    for attr in attrs:
+        if attr.live or attr.archived:
+            continue
+        if attr.builtin:
+            value = getattr(person, BUILTIN_COLUMNS[attr.name])
+        else:
+            value = custom.get(attr.name)
+        out[attr.name] = json_value(attr.type, value)
+    return out
+
+
+def find_person(workspace: Workspace, user_id: str) -> Person | None:
+    return Person.objects.filter(workspace=workspace, external_id=user_id).first()

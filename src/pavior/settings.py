@@ -1,0 +1,230 @@
+"""Pavior settings, driven by the environment (see docs/configuration.md).
+
+Every setting a self-hoster may change is read here, once, from an environment
+variable; `*_FILE` variants exist for secrets so they can come from a mounted
+file instead of the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: str = "false") -> bool:
+    return env(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def envsecret(name: str) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE."""
+    if path := env(f"{name}_FILE"):
+        return Path(path).read_text().strip()
+    return env(name)
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env("PAVIOR_DATA_DIR", "./pavior-data")).resolve()
+
+
+def _data_dir() -> Path:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return DATA_DIR
+
+
+def _secret_key() -> str:
+    """PAVIOR_SECRET_KEY, else one generated once and kept in the data dir.
+
+    Keeping it on disk means sessions and signed links survive a restart
+    without asking a first-time user to invent a key.
+    """
+    if key := envsecret("PAVIOR_SECRET_KEY"):
+        return key
+    path = _data_dir() / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("PAVIOR_DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in env("PAVIOR_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env("PAVIOR_CSRF_TRUSTED_ORIGINS").split(",") if o.strip()
+]
+# Public base URL used in the install snippet and email links; empty = the request's own.
+SITE_URL = env("PAVIOR_SITE_URL").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
+    "pavior.workspaces",
+    "pavior.people",
+    "pavior.tracking",
+    "pavior.imports",
+    "pavior.segments",
+    "pavior.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pavior.api.middleware.BodySizeLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+ROOT_URLCONF = "pavior.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "pavior.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(_data_dir() / "pavior.sqlite3"),
+            "OPTIONS": {
+                # WAL lets readers run beside the one writer; IMMEDIATE takes the
+                # write lock at BEGIN so two writers queue instead of deadlocking
+                # on a lock upgrade (SQLITE_BUSY mid-transaction).
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=10000;"
+                    "PRAGMA temp_store=MEMORY;PRAGMA cache_size=-65536"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": env("PAVIOR_TEST_SQLITE_NAME") or None},
+        }
+    }
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (live attributes) ----------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks ------------------------------------------------------------
+TASKS = {"default": {"BACKEND": env("PAVIOR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# --- Auth, sessions, security ----------------------------------------------------
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_COOKIES = envbool("PAVIOR_SECURE_COOKIES")
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AXES_FAILURE_LIMIT = envint("PAVIOR_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_ENABLED = envbool("PAVIOR_LOGIN_THROTTLING", "true")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Limits ---------------------------------------------------------------------
+PAVIOR_MAX_CUSTOM_ATTRIBUTES = envint("PAVIOR_MAX_CUSTOM_ATTRIBUTES", 250)
+PAVIOR_MAX_STRING_LENGTH = envint("PAVIOR_MAX_STRING_LENGTH", 1000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (413)
+
+# --- Tracking -------------------------------------------------------------------
+PAVIOR_GEOIP_DB = env("PAVIOR_GEOIP_DB")
+# Comma-separated proxy addresses whose X-Forwarded-For is believed.
+PAVIOR_TRUSTED_PROXIES = [p.strip() for p in env("PAVIOR_TRUSTED_PROXIES").split(",") if p.strip()]
+
+# --- Static files, i18n ---------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = str(_data_dir() / "static")
+Path(STATIC_ROOT).mkdir(exist_ok=True)
+# Serve static files straight from the packages: `pavior serve` needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"pavior": {"handlers": ["console"], "level": env("PAVIOR_LOG_LEVEL", "INFO")}},
+}

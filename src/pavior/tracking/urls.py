@@ -1,0 +1,3 @@
+"""Public website endpoints: the snippet script and the tracking intake."""
+
+urlpatterns: list = []

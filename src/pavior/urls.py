@@ -1,0 +1,14 @@
+"""URL map: website tracking, the REST API, the admin pages."""
+
+from django.urls import include, path
+
+import pavior.imports.api  # noqa: F401  (registers /imports on the API)
+import pavior.tracking.api  # noqa: F401  (registers /users/{id}/live on the API)
+from pavior.api.main import api
+
+urlpatterns = [
+    path("", include("pavior.tracking.urls")),
+    path("api/v1/", api.urls),
+    path("imports/", include("pavior.imports.urls")),
+    path("", include("pavior.web.urls")),
+]

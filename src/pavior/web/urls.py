@@ -1,0 +1,3 @@
+"""Admin pages."""
+
+urlpatterns: list = []

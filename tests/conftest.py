@@ -1,0 +1,137 @@
+"""Shared fixtures: a workspace with its secret key, and an API client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Each test run keeps its generated secret key and SQLite files out of the repo.
+os.environ.setdefault("PAVIOR_DATA_DIR", tempfile.mkdtemp(prefix="pavior-test-"))
+os.environ.setdefault("PAVIOR_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+
+
+@dataclass
+class ApiClient:
+    """Django's test client speaking JSON with a bearer key."""
+
+    client: Any
+    key: str
+
+    def call(self, method: str, path: str, body: Any = None, **extra: Any) -> Any:
+        kwargs: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {self.key}", **extra}
+        if body is not None:
+            kwargs["data"] = body if isinstance(body, (str, bytes)) else json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        return getattr(self.client, method)(f"/api/v1{path}", **kwargs)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("get", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("post", path, body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("put", path, body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("patch", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("delete", path, **kw)
+
+
+@pytest.fixture
+def new_workspace(db: Any) -> Any:
+    from pavior.workspaces.actions import create_workspace
+
+    return create_workspace("Acme")
+
+
+@pytest.fixture
+def workspace(new_workspace: Any) -> Any:
+    return new_workspace.workspace
+
+
+@pytest.fixture
+def api(client: Any, new_workspace: Any) -> ApiClient:
+    return ApiClient(client=client, key=new_workspace.api_key)
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """The error object of a 4xx response, checking its shape on the way."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "field"}, body
+    return body["error"]
+
+
+# --- a real browser (Debian's Chromium through Playwright; never downloaded) ---------
+
+CHROMIUM = os.environ.get("PAVIOR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = os.environ.get("PAVIOR_TEST_ARTIFACTS", os.path.join(os.getcwd(), "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API refuses to start inside a running event loop;
+    # Django's async-unsafe guard must also let the live server's DB calls through.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@dataclass
+class PageProbe:
+    """What a page did that a user would not see: dialogs, console errors, CSP reports."""
+
+    dialogs: list[str]
+    console_errors: list[str]
+
+
+@pytest.fixture
+def page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    probe = PageProbe(dialogs=[], console_errors=[])
+
+    def on_dialog(dialog: Any) -> None:
+        probe.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.on(
+        "console",
+        lambda msg: probe.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    pg.probe = probe
+    yield pg
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> str:
+    """Save a full-page screenshot as a test artefact (looked at before a page is done)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
