@@ -1,0 +1,1 @@
+"""Pure domain rules of Pavior: no Django, no ORM, stdlib only."""

@@ -1,0 +1,185 @@
+"""Parsing and formatting of date values.
+
+Dates are stored as UTC instants. Parsing is deliberately strict and never
+locale-dependent: a value either has one meaning or is refused with a message
+that says why, so an import never stores a date the user did not mean.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Above this a Unix timestamp is taken as milliseconds: 10^11 seconds is the
+# year 5138, while 10^11 ms is 1973, so real values of either kind never meet.
+MS_THRESHOLD = 10**11
+
+_ISO = re.compile(
+    r"""
+    (?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})
+    (?:
+        [Tt\ ]
+        (?P<H>\d{2}):(?P<M>\d{2})
+        (?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?
+        \s*(?P<tz>[Zz]|[+-]\d{2}(?::?\d{2})?)?
+    )?
+    """,
+    # ASCII: "\d" alone would also take Arabic-Indic or Devanagari digits.
+    re.VERBOSE | re.ASCII,
+)
+# Year first is never ambiguous, whatever the separator.
+_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})", re.ASCII)
+# Day/month forms: 03/04/2024 is 3 April in most of the world and March 4 in
+# the US, so these need the caller to name the order.
+_DMY = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})"
+    r"(?:[Tt\ ]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?",
+    re.ASCII,
+)
+# Plain decimals only: "1e9" or "1_000" as a timestamp is more likely a
+# mistake than a date.
+_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+
+
+def parse_date(value: object, *, day_first: bool | None = None) -> datetime:
+    """Return ``value`` as an aware UTC datetime, or raise ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a date")
+    if isinstance(value, datetime):
+        return _to_utc(value)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    if isinstance(value, int | float):
+        return _from_timestamp(value)
+    if isinstance(value, str):
+        return _parse_text(value.strip(), day_first)
+    raise ValueError(f"a {type(value).__name__} is not a date")
+
+
+def _to_utc(dt: datetime) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        return dt.replace(tzinfo=UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range in UTC") from None
+
+
+def _from_timestamp(x: int | float | Decimal) -> datetime:
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError("a timestamp must be a finite number")
+    in_ms = x > MS_THRESHOLD or x < -MS_THRESHOLD
+    try:
+        # Integers and decimal text are converted exactly; dividing by 1000
+        # in floating point would turn 1714564800001 ms into ...000999 s.
+        if isinstance(x, Decimal):
+            micro = (x * (1000 if in_ms else 1_000_000)).to_integral_value(ROUND_HALF_EVEN)
+            delta = timedelta(microseconds=int(micro))
+        elif in_ms:
+            delta = timedelta(milliseconds=x)
+        else:
+            delta = timedelta(seconds=x)
+        # EPOCH + timedelta, unlike datetime.fromtimestamp, works the same on
+        # every platform for negative and far-future values.
+        return EPOCH + delta
+    except OverflowError:
+        raise ValueError("the timestamp is out of range") from None
+
+
+def _parse_text(text: str, day_first: bool | None) -> datetime:
+    if not text:
+        raise ValueError("an empty string is not a date")
+    if _NUMERIC.fullmatch(text):
+        if len(text) > 40:  # far beyond any date; also keeps int() cheap
+            raise ValueError("the timestamp is out of range")
+        return _from_timestamp(Decimal(text) if "." in text else int(text))
+    if m := _ISO.fullmatch(text):
+        return _build(m["y"], m["m"], m["d"], m["H"], m["M"], m["S"], m["f"], m["tz"], text)
+    if m := _YMD.fullmatch(text):
+        return _build(m["y"], m["m"], m["d"], None, None, None, None, None, text)
+    if m := _DMY.fullmatch(text):
+        if day_first is None:
+            raise ValueError(
+                f"the day/month order of {text!r} is ambiguous; name it (day first or month first)"
+            )
+        day, month = (m["a"], m["b"]) if day_first else (m["b"], m["a"])
+        return _build(m["y"], month, day, m["H"], m["M"], m["S"], None, None, text)
+    raise ValueError(
+        f"{text[:60]!r} is not a recognised date; use ISO 8601 "
+        "(2024-05-01 or 2024-05-01T12:00:00Z) or a Unix timestamp"
+    )
+
+
+def _build(
+    y: str,
+    mo: str,
+    d: str,
+    hh: str | None,
+    mi: str | None,
+    ss: str | None,
+    frac: str | None,
+    tz: str | None,
+    text: str,
+) -> datetime:
+    # Digits beyond microseconds are dropped (truncated, not rounded) so that
+    # a nanosecond timestamp never rolls over into the next second.
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        tzinfo = _offset(tz) if tz else UTC
+        dt = datetime(
+            int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0), micro,
+            tzinfo=tzinfo,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise ValueError(f"{text[:60]!r} is out of range: {exc}") from None
+    return _to_utc(dt)
+
+
+def _offset(tz: str) -> timezone:
+    if tz in ("Z", "z"):
+        return UTC
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"UTC offset {tz} is out of range")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def format_date(dt: datetime) -> str:
+    """RFC 3339 in UTC with ``Z``, e.g. ``2024-05-01T12:00:00Z``.
+
+    Milliseconds are shown only when non-zero; finer digits are dropped so
+    that formatting, parsing and formatting again gives the same text.
+    """
+    u = _to_utc(dt)
+    base = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+    ms = u.microsecond // 1000
+    return f"{base}.{ms:03d}Z" if ms else f"{base}Z"
+
+
+def to_epoch(dt: datetime) -> float | int:
+    """Unix seconds; an int when whole."""
+    delta = _to_utc(dt) - EPOCH
+    # Integer arithmetic first: a float of microseconds since 1970 would lose
+    # precision for far-future dates.
+    whole = delta.days * 86400 + delta.seconds
+    if delta.microseconds == 0:
+        return whole
+    return whole + delta.microseconds / 1_000_000
+
+
+def from_epoch(x: float) -> datetime:
+    """Aware UTC datetime for Unix seconds ``x``."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise ValueError(f"{x!r} is not a Unix timestamp")
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError("a timestamp must be a finite number")
+    try:
+        return EPOCH + timedelta(seconds=x)
+    except OverflowError:
+        raise ValueError("the timestamp is out of range") from None

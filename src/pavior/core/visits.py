@@ -1,0 +1,78 @@
+"""Visit (session) arithmetic, SPEC §3.
+
+A visit is a run of website activity with no gap of 30 minutes or more.
+The incremental path (``advance``) and the full recompute (``recompute``)
+share one fold so that they give identical values, floats included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+SESSION_GAP = timedelta(minutes=30)
+
+
+@dataclass
+class VisitState:
+    total_visits: int = 0
+    total_time_spent: float = 0.0  # seconds
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    visit_started_at: datetime | None = None  # start of the latest visit
+
+
+def advance(state: VisitState, at: datetime) -> VisitState:
+    """The state after one more activity at ``at`` (not before the last one).
+
+    A late event (``at`` before ``last_seen_at``) raises ValueError: it may
+    split or join visits already counted, so the caller must ``recompute``
+    from the stored activity instead.
+    """
+    last = state.last_seen_at
+    if last is None:
+        return VisitState(
+            total_visits=1,
+            total_time_spent=0.0,
+            first_seen_at=at,
+            last_seen_at=at,
+            visit_started_at=at,
+        )
+    if at < last:
+        raise ValueError(
+            f"activity at {at.isoformat()} is before the last one ({last.isoformat()})"
+        )
+    gap = at - last
+    if gap >= SESSION_GAP:
+        return replace(
+            state, total_visits=state.total_visits + 1, last_seen_at=at, visit_started_at=at
+        )
+    return replace(
+        state,
+        total_time_spent=state.total_time_spent + gap.total_seconds(),
+        last_seen_at=at,
+    )
+
+
+def recompute(times: Iterable[datetime]) -> VisitState:
+    """The state from every activity time, in any order, duplicates allowed."""
+    state = VisitState()
+    # Duplicates add a zero gap, so they could stay; dropping them just
+    # saves work for a retried batch.
+    for at in sorted(set(times)):
+        state = advance(state, at)
+    return state
+
+
+def correct_skew(event_at: datetime, sent_at: datetime | None, received_at: datetime) -> datetime:
+    """The server-clock time of an event stamped by a browser clock.
+
+    The browser's offset is ``received_at - sent_at`` (network delay counts
+    as skew, which is at most a few seconds). An event is never placed after
+    the moment the server received it, so a wrong clock cannot push
+    ``last_seen_at`` into the future.
+    """
+    if sent_at is None:
+        return min(event_at, received_at)
+    return min(event_at + (received_at - sent_at), received_at)
