@@ -144,7 +144,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": env("PAVIOR_TEST_SQLITE_NAME") or None},
+            # Tests use a real file (not shared-cache memory) so locking and WAL
+            # behave as they do for users.
+            "TEST": {"NAME": env("PAVIOR_TEST_SQLITE_NAME") or str(DATA_DIR / "test.sqlite3")},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
