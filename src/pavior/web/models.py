@@ -1,0 +1,28 @@
+"""What the admin pages remember per team member."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from pavior.workspaces.models import Workspace
+
+
+class ColumnPreference(models.Model):
+    """The users-list columns a team member chose, in order, for one workspace.
+
+    Stored as attribute API names; names of attributes since archived or
+    deleted are skipped when shown, so no cleanup is needed on deletion.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="column_preferences"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    columns = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="column_pref_unique")
+        ]

@@ -1,0 +1,1 @@
+"""Admin page views, one module per page family."""

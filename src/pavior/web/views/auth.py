@@ -1,0 +1,122 @@
+"""Sign in and out, the first-run setup, and the workspace switcher."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pavior.core.errors import PaviorError
+from pavior.web.context import SESSION_KEY, member_workspaces
+from pavior.workspaces.actions import create_admin, create_workspace
+
+
+def no_team_yet() -> bool:
+    return not get_user_model().objects.exists()
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if no_team_yet():
+        return redirect("/")
+    errors: dict[str, str] = {}
+    email = ""
+    status = 200
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        password = request.POST.get("password", "")
+        if not email:
+            errors["email"] = "Enter the email you sign in with."
+        if not password:
+            errors["password"] = "Enter your password."
+        if not errors:
+            # Django's username is the lowercased email (create_admin stores it so).
+            user = authenticate(request, username=email.lower(), password=password)
+            if getattr(request, "axes_locked_out", False):
+                errors["form"] = "Too many failed sign-in attempts. Wait 15 minutes and try again."
+                status = 429
+            elif user is None:
+                errors["form"] = "That email and password do not match a team member."
+                status = 400
+            else:
+                login(request, user)
+                return HttpResponseRedirect(_safe_next(request))
+        else:
+            status = 400
+    return render(
+        request,
+        "web/login.html",
+        {"errors": errors, "email": email, "next": _safe_next(request)},
+        status=status,
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("/login/")
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """First run: no team member exists, so anyone reaching the server creates the first.
+
+    Only ever reachable while the user table is empty; the check is repeated
+    inside the transaction so two racing browsers cannot both become admin.
+    """
+    errors: dict[str, str] = {}
+    values = {"email": "", "workspace": ""}
+    status = 200
+    if request.method == "POST":
+        values = {
+            "email": request.POST.get("email", "").strip(),
+            "workspace": request.POST.get("workspace", "").strip(),
+        }
+        password = request.POST.get("password", "")
+        try:
+            with transaction.atomic():
+                if not no_team_yet():
+                    return redirect("/login/")
+                ws = create_workspace(values["workspace"]).workspace
+                user = create_admin(values["email"], password)
+        except PaviorError as e:
+            field = {"name": "workspace"}.get(e.field or "", e.field or "form")
+            errors[field] = e.message
+            status = 400
+        else:
+            user.backend = "django.contrib.auth.backends.ModelBackend"
+            login(request, user)
+            request.session[SESSION_KEY] = ws.pk
+            messages.success(request, f"Welcome! {ws.name} is ready; install the snippet next.")
+            return redirect("/install/")
+    return render(request, "web/setup.html", {"errors": errors, "values": values}, status=status)
+
+
+@require_POST
+def switch_workspace(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("/login/")
+    try:
+        wanted = int(request.POST.get("workspace", ""))
+    except ValueError:
+        return HttpResponse("Choose a workspace from the list.", status=400)
+    if wanted not in {w.pk for w in member_workspaces(request)}:
+        return HttpResponse("You are not a member of that workspace.", status=403)
+    request.session[SESSION_KEY] = wanted
+    # Stay on the same kind of page, but a profile belongs to the old workspace.
+    target = _safe_next(request)
+    if target.startswith("/users/"):
+        target = "/"
+    return redirect(target.split("?")[0] if target.startswith("/?") else target)
