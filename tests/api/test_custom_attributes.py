@@ -41,12 +41,14 @@ def test_built_in_list_marks_live_and_read_only(api):
 
 def test_lock_attribute_against_browser_writes(api):
     api.post("/attributes", {"name": "plan", "type": "string"})
-    assert api.patch("/attributes/plan", {"browser_writable": False}).json()[
-        "browser_writable"
-    ] is False
-    assert api.patch("/attributes/email", {"browser_writable": False}).json()[
-        "browser_writable"
-    ] is False
+    assert (
+        api.patch("/attributes/plan", {"browser_writable": False}).json()["browser_writable"]
+        is False
+    )
+    assert (
+        api.patch("/attributes/email", {"browser_writable": False}).json()["browser_writable"]
+        is False
+    )
     r = api.patch("/attributes/email", {"archived": True})
     assert r.status_code == 422
 

@@ -9,15 +9,33 @@ from tests.conftest import error_of
 
 @pytest.fixture
 def people(api):
-    for name, type_ in [("plan", "string"), ("seats", "number"), ("renewal_at", "date"),
-                        ("vip", "boolean")]:
+    for name, type_ in [
+        ("plan", "string"),
+        ("seats", "number"),
+        ("renewal_at", "date"),
+        ("vip", "boolean"),
+    ]:
         assert api.post("/attributes", {"name": name, "type": type_}).status_code == 201
     now = datetime.now(UTC)
     rows = [
-        {"id": "u1", "email": "ann@acme.com", "name": "Ann Lee", "plan": "Pro", "seats": 5,
-         "renewal_at": (now - timedelta(days=3)).isoformat(), "vip": True},
-        {"id": "u2", "email": "bob@ACME.com", "name": "Bob Ray", "plan": "pro", "seats": 12.5,
-         "renewal_at": (now - timedelta(days=40)).isoformat(), "vip": False},
+        {
+            "id": "u1",
+            "email": "ann@acme.com",
+            "name": "Ann Lee",
+            "plan": "Pro",
+            "seats": 5,
+            "renewal_at": (now - timedelta(days=3)).isoformat(),
+            "vip": True,
+        },
+        {
+            "id": "u2",
+            "email": "bob@ACME.com",
+            "name": "Bob Ray",
+            "plan": "pro",
+            "seats": 12.5,
+            "renewal_at": (now - timedelta(days=40)).isoformat(),
+            "vip": False,
+        },
         {"id": "u3", "email": "cy@other.org", "name": "Cy", "plan": "free", "seats": 0},
         {"id": "u4", "email": "dee@other.org"},
     ]
@@ -61,16 +79,35 @@ def ids(api, flt, **extra):
         ({"attribute": "renewal_at", "op": "more_than_days_ago", "value": 7}, ["u2"]),
         ({"attribute": "renewal_at", "op": "exactly_days_ago", "value": 3}, ["u1"]),
         ({"attribute": "renewal_at", "op": "is_not_set"}, ["u3", "u4"]),
-        ({"attribute": "first_known_at", "op": "less_than_days_ago", "value": 1},
-         ["u1", "u2", "u3", "u4"]),
-        ({"attribute": "email_subscription", "op": "eq", "value": True},
-         ["u1", "u2", "u3", "u4"]),
+        (
+            {"attribute": "first_known_at", "op": "less_than_days_ago", "value": 1},
+            ["u1", "u2", "u3", "u4"],
+        ),
+        ({"attribute": "email_subscription", "op": "eq", "value": True}, ["u1", "u2", "u3", "u4"]),
         ({"attribute": "total_visits", "op": "eq", "value": 0}, ["u1", "u2", "u3", "u4"]),
-        ({"and": [{"attribute": "plan", "op": "contains", "value": "pro"},
-                  {"attribute": "seats", "op": "gt", "value": 10}]}, ["u2"]),
-        ({"or": [{"attribute": "plan", "op": "eq", "value": "free"},
-                 {"and": [{"attribute": "vip", "op": "eq", "value": True},
-                          {"attribute": "seats", "op": "lt", "value": 10}]}]}, ["u1", "u3"]),
+        (
+            {
+                "and": [
+                    {"attribute": "plan", "op": "contains", "value": "pro"},
+                    {"attribute": "seats", "op": "gt", "value": 10},
+                ]
+            },
+            ["u2"],
+        ),
+        (
+            {
+                "or": [
+                    {"attribute": "plan", "op": "eq", "value": "free"},
+                    {
+                        "and": [
+                            {"attribute": "vip", "op": "eq", "value": True},
+                            {"attribute": "seats", "op": "lt", "value": 10},
+                        ]
+                    },
+                ]
+            },
+            ["u1", "u3"],
+        ),
     ],
 )
 def test_operators(api, people, flt, expected):
@@ -97,10 +134,16 @@ def test_search_by_name_or_email(api, people):
     [
         ({"attribute": "nope", "op": "eq", "value": 1}, "unknown_attribute", ["nope"]),
         ({"attribute": "a') OR 1=1--", "op": "eq", "value": 1}, "unknown_attribute", []),
-        ({"attribute": "current_page_url", "op": "contains", "value": "/pricing"},
-         "live_attribute", ["live"]),
-        ({"attribute": "seats", "op": "contains", "value": "1"}, "invalid_filter",
-         ["contains", "seats", "number"]),
+        (
+            {"attribute": "current_page_url", "op": "contains", "value": "/pricing"},
+            "live_attribute",
+            ["live"],
+        ),
+        (
+            {"attribute": "seats", "op": "contains", "value": "1"},
+            "invalid_filter",
+            ["contains", "seats", "number"],
+        ),
         ({"attribute": "plan", "op": "gt", "value": "a"}, "invalid_filter", ["gt", "plan"]),
         ({"attribute": "seats", "op": "gt", "value": "many"}, "invalid_filter", ["seats"]),
         ({"and": []}, "invalid_filter", []),

@@ -7,8 +7,11 @@ def test_get_and_patch_settings(api):
     assert ws["snippet_creates_attributes"] is True
     r = api.patch(
         "/workspace",
-        {"identity_verification": "required", "timezone": "Europe/Paris",
-         "snippet_creates_attributes": False},
+        {
+            "identity_verification": "required",
+            "timezone": "Europe/Paris",
+            "snippet_creates_attributes": False,
+        },
     )
     assert r.status_code == 200, r.content
     assert r.json()["identity_verification"] == "required"

@@ -46,20 +46,31 @@ def test_workspace_create_refuses_an_empty_name(data_dir):
 
 
 def test_create_admin_from_stdin_then_sign_in(data_dir):
-    r = run(["user", "create-admin", "Ann@Example.com", "--password-stdin"], data_dir,
-            stdin="correct horse battery\n")
+    r = run(
+        ["user", "create-admin", "Ann@Example.com", "--password-stdin"],
+        data_dir,
+        stdin="correct horse battery\n",
+    )
     assert r.returncode == 0, r.stderr
-    r = run(["user", "create-admin", "ann@example.com", "--password-stdin"], data_dir,
-            stdin="correct horse battery\n")
+    r = run(
+        ["user", "create-admin", "ann@example.com", "--password-stdin"],
+        data_dir,
+        stdin="correct horse battery\n",
+    )
     assert r.returncode != 0 and "already exists" in r.stderr
-    r = run(["user", "create-admin", "bob@example.com", "--password-stdin"], data_dir,
-            stdin="123\n")
+    r = run(
+        ["user", "create-admin", "bob@example.com", "--password-stdin"], data_dir, stdin="123\n"
+    )
     assert r.returncode != 0 and "password" in r.stderr.lower()
     check = run(
-        ["manage", "shell", "-c",
-         "from django.contrib.auth.models import User;"
-         "u = User.objects.get(username='ann@example.com');"
-         "print(u.check_password('correct horse battery'), u.is_staff)"],
+        [
+            "manage",
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User;"
+            "u = User.objects.get(username='ann@example.com');"
+            "print(u.check_password('correct horse battery'), u.is_staff)",
+        ],
         data_dir,
     )
     assert check.stdout.strip().endswith("True True"), check.stderr

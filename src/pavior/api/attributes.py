@@ -49,7 +49,9 @@ def patch_attribute(request: HttpRequest, name: str, payload: AttributePatch) ->
     workspace = request.workspace  # type: ignore[attr-defined]
     if builtin(name) is not None:
         if payload.archived is not None:
-            raise InvalidValue(f"{name} is a built-in attribute; it cannot be archived", field="archived")
+            raise InvalidValue(
+                f"{name} is a built-in attribute; it cannot be archived", field="archived"
+            )
         attr = builtin(name)
         assert attr is not None
         if payload.browser_writable is not None:

@@ -37,9 +37,7 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     if not header:
         message = "Missing API key: send 'Authorization: Bearer <api_key>'"
     elif token.startswith("app_"):
-        message = (
-            "That is the workspace's public app_id; the REST API needs a secret API key"
-        )
+        message = "That is the workspace's public app_id; the REST API needs a secret API key"
     else:
         message = "Invalid API key"
     return error_response(401, "unauthorized", message)

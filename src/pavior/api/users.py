@@ -72,7 +72,9 @@ def count_users(request: HttpRequest, payload: CountIn) -> Any:
 @router.put(
     "/users/{user_id}",
     response={200: dict[str, Any], 201: dict[str, Any], 422: ErrorOut},
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
+    },
 )
 def put_user(request: HttpRequest, user_id: str) -> Any:
     values = _object_body(request)
@@ -88,7 +90,9 @@ def put_user(request: HttpRequest, user_id: str) -> Any:
 @router.post(
     "/users",
     response={200: dict[str, Any], 201: dict[str, Any], 422: ErrorOut},
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}
+    },
 )
 def post_user(request: HttpRequest) -> Any:
     values = _object_body(request)
@@ -110,10 +114,14 @@ def delete_user(request: HttpRequest, user_id: str) -> Any:
     return Status(204, None)
 
 
-@router.post("/users/{user_id}/activity", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/users/{user_id}/activity", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}
+)
 def post_activity(request: HttpRequest, user_id: str, payload: ActivityIn) -> Any:
     if not payload.type.strip() or len(payload.type) > 100:
-        raise InvalidValue("type is a name of 1 to 100 characters, e.g. email_received", field="type")
+        raise InvalidValue(
+            "type is a name of 1 to 100 characters, e.g. email_received", field="type"
+        )
     at = None
     if payload.at is not None:
         try:

@@ -201,7 +201,7 @@ def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) ->
     if person is None:
         if not (user_id or email):
             raise InvalidValue("A user needs an id or an email", field="id")
-        person = Person(workspace=workspace, external_id=user_id or email)
+        person = Person(workspace=workspace, external_id=str(user_id or email))
         person.first_known_at = timezone.now()
     elif user_id and person.external_id != user_id:
         person.external_id = user_id  # upgrade an email-only user to a real id
@@ -245,7 +245,9 @@ def _apply_values(person: Person, prepared: dict[str, Any], lookup: Any) -> None
             continue
         if attr.builtin:
             if name == "email_subscription":
-                new = merge_subscription(person.email_subscription, value)
+                new = merge_subscription(
+                    person.email_subscription, None if value is None else bool(value)
+                )
                 if value is True and new is False:
                     raise PaviorError(
                         "This user unsubscribed from email; only they can resubscribe "
@@ -285,6 +287,10 @@ def record_activity(
         )
         if person is None:
             raise NotFound(f'No user with id "{user_id}"', field="id")
+        # Kept with the website events so `pavior recompute` sees it too.
+        from pavior.tracking.actions import append_activity
+
+        append_activity(person, activity_type, at.astimezone(UTC), now)
         if person.last_activity_at is None or at > person.last_activity_at:
             person.last_activity_at = at.astimezone(UTC)
             person.save(update_fields=["last_activity_at", "updated_at"])

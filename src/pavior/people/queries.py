@@ -41,7 +41,9 @@ def definition_to_attr(d: AttributeDefinition) -> AttributeDef:
 
 
 def custom_definitions(workspace: Workspace) -> list[AttributeDefinition]:
-    return list(AttributeDefinition.objects.filter(workspace=workspace).order_by("created_at", "id"))
+    return list(
+        AttributeDefinition.objects.filter(workspace=workspace).order_by("created_at", "id")
+    )
 
 
 def all_attributes(workspace: Workspace, *, include_archived: bool = True) -> list[AttributeDef]:

@@ -53,8 +53,8 @@ class CustomValue(Expression):
         self.name = name
         self.attr_type = attr_type
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        column = f"{compiler.quote_name_unless_alias(Person._meta.db_table)}.\"custom\""
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        column = f'{compiler.quote_name_unless_alias(Person._meta.db_table)}."custom"'
         if connection.vendor == "postgresql":
             sql = f"({column} ->> %s)"
             if self.attr_type in (AttrType.NUMBER, AttrType.DATE):
