@@ -1,0 +1,319 @@
+"""Import jobs: upload, map, validate (nothing written), run (one transaction)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from pavior.core.attributes import AttributeDef
+from pavior.core.csv_rules import infer_column_type, match_header, propose_attribute_name
+from pavior.core.errors import InvalidValue, NotFound, PaviorError
+from pavior.imports import mapping as mapping_rules
+from pavior.imports.merge import Stage
+from pavior.imports.models import Import, Mode, Status
+from pavior.imports.pipeline import Cancelled, Options, Report, layout_for, run_pass
+from pavior.imports.reading import CsvFile, iter_rows, sniff
+from pavior.people.actions import create_attribute
+from pavior.people.queries import all_attributes
+from pavior.workspaces.models import Workspace
+
+SAMPLE_ROWS = 200
+
+
+def imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_path(imp: Import, suffix: str = ".csv") -> Path:
+    return imports_dir() / f"{imp.token}{suffix}"
+
+
+def rejects_path(imp: Import) -> Path:
+    return file_path(imp, "-rejected.csv")
+
+
+# --- progress and cancel: files, readable while the import's transaction runs ------
+
+
+def write_progress(imp: Import, data: dict[str, Any]) -> None:
+    path = file_path(imp, ".progress")
+    tmp = path.with_suffix(".progress.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)  # readers never see half a file
+
+
+def read_progress(imp: Import) -> dict[str, Any]:
+    try:
+        return json.loads(file_path(imp, ".progress").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def cancel_import(imp: Import) -> None:
+    if imp.status in (Status.QUEUED, Status.RUNNING, Status.UPLOADED):
+        file_path(imp, ".cancel").touch()
+        if imp.status != Status.RUNNING:
+            Import.objects.filter(pk=imp.pk).update(status=Status.CANCELLED)
+
+
+# --- upload -----------------------------------------------------------------------
+
+
+def create_import(
+    workspace: Workspace,
+    upload: IO[bytes],
+    filename: str,
+    *,
+    source: str = "web",
+    user: Any = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Import:
+    """Keep the uploaded file and read its header; a broken file is a 4xx."""
+    imp = Import(workspace=workspace, source=source, filename=filename[:255], created_by=user)
+    path = file_path(imp)
+    with open(path, "wb") as out:
+        shutil.copyfileobj(upload, out, 1024 * 1024)
+    try:
+        src = sniff(path, encoding=encoding, delimiter=delimiter)
+    except PaviorError:
+        path.unlink(missing_ok=True)
+        raise
+    imp.size = path.stat().st_size
+    imp.encoding, imp.delimiter, imp.header = src.encoding, src.delimiter, src.header
+    imp.save()
+    return imp
+
+
+def source_of(imp: Import) -> CsvFile:
+    return CsvFile(file_path(imp), imp.encoding, imp.delimiter, list(imp.header))
+
+
+def set_format(imp: Import, *, delimiter: str | None, encoding: str | None) -> Import:
+    src = sniff(file_path(imp), encoding=encoding or None, delimiter=delimiter or None)
+    imp.encoding, imp.delimiter, imp.header = src.encoding, src.delimiter, src.header
+    imp.mapping, imp.validation = {}, None
+    imp.save()
+    return imp
+
+
+# --- mapping ----------------------------------------------------------------------
+
+
+def column_samples(imp: Import, limit: int = SAMPLE_ROWS) -> list[list[str]]:
+    """Up to ``limit`` values per column from the top of the file."""
+    src = source_of(imp)
+    cols: list[list[str]] = [[] for _ in src.header]
+    for n, (_line, cells) in enumerate(iter_rows(src)):
+        if n >= limit:
+            break
+        for i, cell in enumerate(cells[: len(cols)]):
+            if cell.strip():
+                cols[i].append(cell)
+    return cols
+
+
+def propose_mapping(imp: Import) -> list[dict[str, Any]]:
+    """Per column: the attribute its header names, else a new attribute
+    whose name comes from the header and type from the values."""
+    attrs = all_attributes(imp.workspace)
+    samples = column_samples(imp)
+    used: set[str] = set()
+    taken = {a.name for a in attrs}
+    out = []
+    for i, header in enumerate(imp.header):
+        found = match_header(header, attrs)
+        values = samples[i] if i < len(samples) else []
+        if found is not None and found.name not in used:
+            used.add(found.name)
+            out.append(
+                {
+                    "index": i,
+                    "header": header,
+                    "attribute": found.name,
+                    "type": found.type.value,
+                    "new": False,
+                    "samples": values[:3],
+                }
+            )
+            continue
+        name = propose_attribute_name(header)
+        base, n = name, 2
+        while name in taken or name in used:
+            name = f"{base}_{n}"[:64]
+            n += 1
+        used.add(name)
+        out.append(
+            {
+                "index": i,
+                "header": header,
+                "attribute": name,
+                "type": infer_column_type(name, values).value,
+                "new": True,
+                "samples": values[:3],
+            }
+        )
+    return out
+
+
+def set_mapping(
+    imp: Import,
+    specs: dict[str, Any],
+    *,
+    mode: str = Mode.UPSERT,
+    empty_clears: bool = False,
+    day_first: bool | None = None,
+    auto: bool = True,
+) -> list[mapping_rules.Column]:
+    if mode not in Mode.values:
+        raise InvalidValue("mode is create, update or upsert", field="mode")
+    columns = mapping_rules.resolve(imp.header, specs, all_attributes(imp.workspace), auto=auto)
+    imp.mapping = mapping_rules.to_json(columns)
+    imp.mode, imp.empty_clears, imp.day_first = mode, empty_clears, day_first
+    imp.validation = None
+    imp.save()
+    return columns
+
+
+def _columns(imp: Import) -> list[mapping_rules.Column]:
+    return mapping_rules.from_json(imp.header, imp.mapping, all_attributes(imp.workspace))
+
+
+def _options(imp: Import) -> Options:
+    return Options(
+        empty_clears=imp.empty_clears,
+        day_first=imp.day_first,
+        max_string_length=settings.PAVIOR_MAX_STRING_LENGTH,
+    )
+
+
+# --- validation (the wizard's dry run) ------------------------------------------
+
+
+def validate_import(imp: Import) -> Report:
+    """Read the whole file with the mapping; count bad values; write nothing."""
+    report = run_pass(source_of(imp), _columns(imp), _options(imp))
+    imp.validation = report.as_json()
+    imp.save(update_fields=["validation"])
+    return report
+
+
+# --- running ----------------------------------------------------------------------
+
+
+def start_import(imp: Import) -> Import:
+    from pavior.imports.tasks import run_import_task
+
+    if imp.status not in (Status.UPLOADED, Status.FAILED):
+        raise InvalidValue(f"This import is already {imp.status}", field="status")
+    _columns(imp)  # refuse a mapping that no longer holds before queueing
+    imp.status = Status.QUEUED
+    imp.save(update_fields=["status"])
+    write_progress(imp, {"stage": "queued", "bytes": 0, "total": imp.size, "rows": 0})
+    transaction.on_commit(lambda: run_import_task.enqueue(imp.pk))
+    return imp
+
+
+def run_import(import_id: int) -> Import:
+    """The import itself: every change to people in one transaction."""
+    imp = Import.objects.select_related("workspace").filter(pk=import_id).first()
+    if imp is None:
+        raise NotFound(f"No import {import_id}")
+    if imp.status == Status.CANCELLED or file_path(imp, ".cancel").exists():
+        Import.objects.filter(pk=imp.pk).update(status=Status.CANCELLED)
+        imp.status = Status.CANCELLED
+        return imp
+    Import.objects.filter(pk=imp.pk).update(status=Status.RUNNING)
+    total = imp.size or 1
+    state = {"rows": 0}
+
+    def progress(done: int, rows: int) -> None:
+        state["rows"] = rows
+        write_progress(imp, {"stage": "reading", "bytes": done, "total": total, "rows": rows})
+
+    def step(name: str) -> None:
+        write_progress(
+            imp,
+            {
+                "stage": "merging",
+                "step": name,
+                "bytes": total,
+                "total": total,
+                "rows": state["rows"],
+            },
+        )
+        if file_path(imp, ".cancel").exists():
+            raise Cancelled
+
+    try:
+        result = _run_in_transaction(imp, progress, step)
+    except Cancelled:
+        imp.status, imp.finished_at = Status.CANCELLED, timezone.now()
+        imp.save(update_fields=["status", "finished_at"])
+        write_progress(imp, {"stage": "cancelled", "bytes": 0, "total": total, "rows": 0})
+        return imp
+    except PaviorError as e:
+        imp.status, imp.error, imp.finished_at = Status.FAILED, e.message, timezone.now()
+        imp.save(update_fields=["status", "error", "finished_at"])
+        write_progress(imp, {"stage": "failed", "bytes": 0, "total": total, "rows": 0})
+        return imp
+    imp.status, imp.result, imp.finished_at = Status.DONE, result, timezone.now()
+    imp.error = ""
+    imp.save(update_fields=["status", "result", "finished_at", "error"])
+    write_progress(imp, {"stage": "done", "bytes": total, "total": total, "rows": result["rows"]})
+    return imp
+
+
+def _run_in_transaction(imp: Import, progress: Any, step: Any) -> dict[str, Any]:
+    cancel_file = file_path(imp, ".cancel")
+    with transaction.atomic():
+        columns = _columns(imp)
+        for col in columns:
+            if col.new:
+                create_attribute(imp.workspace, col.attr.name, col.attr.type.value)
+        stage = Stage(layout_for(columns), imp.token)
+        stage.create()
+        with open(rejects_path(imp), "w", newline="", encoding="utf-8") as rejects:
+            report = run_pass(
+                source_of(imp),
+                columns,
+                _options(imp),
+                stage=stage.load,
+                rejects=rejects,
+                on_progress=progress,
+                should_stop=cancel_file.exists,
+            )
+        step("merging")
+        merged = stage.merge(imp.workspace_id, imp.mode, timezone.now(), step)
+        step("committing")
+    dup_lines = stage.duplicate_lines if merged["duplicates"] else []
+    return {
+        "rows": report.rows,
+        "created": merged["created"],
+        "updated": merged["updated"],
+        "unchanged": merged["unchanged"],
+        "skipped": merged["skipped"],
+        "rejected": report.rejected,
+        "duplicates": merged["duplicates"],
+        "duplicate_lines": dup_lines,
+        "padded": report.padded,
+        "columns": [c.as_json() for c in report.columns],
+        "rejected_samples": report.rejected_samples,
+        "new_attributes": [c.attr.name for c in columns if c.new],
+    }
+
+
+def attribute_choices(workspace: Workspace) -> list[AttributeDef]:
+    """Attributes a column may be mapped to (what an import may write)."""
+    attrs = all_attributes(workspace, include_archived=False)
+    by_name = {a.name: a for a in attrs}
+    return [a for a in attrs if mapping_rules._importable(a, by_name)]

@@ -1,0 +1,180 @@
+"""Which column goes to which attribute: parsing, auto-mapping and checking a mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pavior.core.attributes import (
+    AttributeDef,
+    Trust,
+    custom_attribute,
+    validate_custom_name,
+    validate_custom_type,
+)
+from pavior.core.csv_rules import match_header
+from pavior.core.errors import InvalidValue, PaviorError, UnknownAttribute
+from pavior.core.profile import prepare_write
+
+IDENTITY = ("id", "email")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One mapped column: its position in each row and the attribute it fills."""
+
+    index: int
+    header: str
+    attr: AttributeDef
+    new: bool = False  # created when the import runs
+
+    def as_json(self) -> dict[str, Any]:
+        return {"attribute": self.attr.name, "type": self.attr.type.value, "new": self.new}
+
+
+def parse_spec(value: Any, column: str) -> tuple[str, str | None] | None:
+    """A mapping entry: "attr", "attr:type", {"attribute", "type"}, or ""/None (skip)."""
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, str):
+        name, _, type_ = value.partition(":")
+        return name.strip(), (type_.strip() or None)
+    if isinstance(value, Mapping):
+        name = value.get("attribute")
+        type_ = value.get("type")
+        if name in (None, ""):
+            return None
+        if not isinstance(name, str) or not (type_ is None or isinstance(type_, str)):
+            raise InvalidValue(
+                f'Column "{column}": attribute and type must be strings', field="mapping"
+            )
+        return name.strip(), type_
+    raise InvalidValue(
+        f'Column "{column}": map it to an attribute name or {{"attribute": ..., "type": ...}}',
+        field="mapping",
+    )
+
+
+def resolve(
+    header: list[str],
+    specs: Mapping[str, Any],
+    attributes: list[AttributeDef],
+    *,
+    auto: bool = True,
+) -> list[Column]:
+    """The checked column mapping for a file with ``header``.
+
+    ``specs`` maps a column (its header text, or its 1-based position as
+    "#3") to an attribute. Columns not named are mapped to the attribute
+    their header names when ``auto``; otherwise skipped.
+    """
+    by_name = {a.name: a for a in attributes}
+    positions: dict[int, tuple[str, str | None] | None] = {}
+    for key, value in specs.items():
+        idx = _column_index(header, key)
+        positions[idx] = parse_spec(value, key)
+    existing_custom = [a.name for a in attributes if not a.builtin]
+    columns: list[Column] = []
+    used: dict[str, str] = {}
+    new_names: list[str] = []
+    for idx, head in enumerate(header):
+        if idx in positions:
+            spec = positions[idx]
+            if spec is None:
+                continue
+            name, type_ = spec
+        elif auto:
+            found = match_header(head, attributes)
+            if found is None or found.name in used or not _importable(found, by_name):
+                continue
+            name, type_ = found.name, None
+        else:
+            continue
+        label = head or f"#{idx + 1}"
+        attr = by_name.get(name)
+        new = False
+        if attr is None:
+            if type_ is None:
+                raise UnknownAttribute(
+                    f'Column "{label}": there is no attribute "{name}"; give a type to '
+                    f"create it ({label}={name}:string|number|date|boolean)",
+                    field="mapping",
+                )
+            valid = _new_name(name, existing_custom + new_names, label)
+            attr = custom_attribute(
+                valid, validate_custom_type(valid, type_), browser_writable=True
+            )
+            new_names.append(valid)
+            new = True
+        else:
+            if type_ is not None and type_.strip().lower() != attr.type.value:
+                raise InvalidValue(
+                    f'Column "{label}": attribute "{name}" already exists as a '
+                    f"{attr.type.value}, not a {type_}",
+                    field="mapping",
+                )
+            _check_writable(attr, by_name, label)
+        if attr.name in used:
+            raise InvalidValue(
+                f'Columns "{used[attr.name]}" and "{label}" are both mapped to "{attr.name}"',
+                field="mapping",
+            )
+        used[attr.name] = label
+        columns.append(Column(idx, head, attr, new))
+    if not any(c.attr.name in IDENTITY for c in columns):
+        raise InvalidValue(
+            "Map a column to id or email: rows are matched to users by id, else by email",
+            field="mapping",
+        )
+    return columns
+
+
+def _column_index(header: list[str], key: str) -> int:
+    if key.startswith("#") and key[1:].isdigit() and 1 <= int(key[1:]) <= len(header):
+        return int(key[1:]) - 1
+    matches = [i for i, h in enumerate(header) if h == key]
+    if not matches:
+        matches = [i for i, h in enumerate(header) if h.casefold() == key.strip().casefold()]
+    if not matches:
+        raise InvalidValue(
+            f'The mapping names a column "{key}" that the file does not have '
+            f"(columns: {', '.join(header)})",
+            field="mapping",
+        )
+    return matches[0]
+
+
+def _new_name(name: str, existing: list[str], label: str) -> str:
+    try:
+        return validate_custom_name(name, existing)
+    except PaviorError as e:
+        raise InvalidValue(f'Column "{label}": {e.message}', field="mapping") from e
+
+
+def _importable(attr: AttributeDef, by_name: dict[str, AttributeDef]) -> bool:
+    try:
+        prepare_write({attr.name: None}, by_name.get, trust=Trust.IMPORT)
+        return True
+    except PaviorError:
+        return False
+
+
+def _check_writable(attr: AttributeDef, by_name: dict[str, AttributeDef], label: str) -> None:
+    # The same rule as every other write: prepare_write says who may write what.
+    try:
+        prepare_write({attr.name: None}, by_name.get, trust=Trust.IMPORT)
+    except PaviorError as e:
+        raise type(e)(f'Column "{label}": {e.message}', field="mapping") from e
+
+
+def to_json(columns: list[Column]) -> dict[str, dict[str, Any]]:
+    return {str(c.index): c.as_json() for c in columns}
+
+
+def from_json(
+    header: list[str], data: Mapping[str, Any], attributes: list[AttributeDef]
+) -> list[Column]:
+    """Columns saved by to_json, checked again (definitions may have changed)."""
+    specs = {f"#{int(k) + 1}": v for k, v in data.items()}
+    return resolve(header, specs, attributes, auto=False)

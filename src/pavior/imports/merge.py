@@ -1,0 +1,297 @@
+"""Staging table and the set-based merge into people, on PostgreSQL and SQLite.
+
+Everything here runs inside the caller's one transaction: the staging table
+(TEMP ... ON COMMIT DROP on PostgreSQL; a plain table on SQLite, so that its
+pages spill to disk instead of growing the in-memory temp store) and every
+statement that touches people. A crash or kill leaves nothing behind.
+
+The statements reproduce pavior.people.actions.upsert_user row for row:
+match by id, else upgrade an email-keyed user, else by email; `id` defaults
+to email; first_known_at is set at creation; email_subscription only ever
+goes to false; custom values merge key by key (a null in the patch clears).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from pavior.core.profile import derive_names
+from pavior.imports.pipeline import NAME_TRIO, Layout, StagedRow
+from pavior.people.models import Person
+
+PERSON = Person._meta.db_table
+_DATES = ("first_known_at", "signed_up_at")
+
+
+def _pg_type(b: str) -> str:
+    if b in _DATES:
+        return "timestamptz"
+    if b == "email_subscription":
+        return "boolean"
+    return "text"
+
+
+class Stage:
+    def __init__(self, layout: Layout, token: str) -> None:
+        self.layout = layout
+        self.pg = connection.vendor == "postgresql"
+        self.table = f"imports_stage_{token[:16]}"
+        self.columns = ["line", "key", "ext_id"]
+        for b in layout.builtins:
+            self.columns += [f"v_{b}", f"s_{b}"]
+        if layout.has_custom:
+            self.columns.append("patch")
+        self.columns.append("half")
+        self._seen: set[int] = set()
+        self.maybe_duplicates = 0
+        self.duplicate_lines: list[int] = []
+        self.loaded = 0
+
+    # --- loading --------------------------------------------------------------
+
+    def create(self) -> None:
+        types = {"line": "bigint", "key": "text", "ext_id": "text", "patch": "jsonb"}
+        defs = []
+        for c in self.columns:
+            if c.startswith("v_"):
+                t = _pg_type(c[2:]) if self.pg else ""
+            elif c.startswith("s_") or c == "half":
+                t = "boolean" if self.pg else ""
+            else:
+                t = types[c] if self.pg else ""
+            defs.append(f"{c} {t}".strip())
+        defs.append("person_id bigint" if self.pg else "person_id")
+        with connection.cursor() as cur:
+            if self.pg:
+                cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)}) ON COMMIT DROP")
+            else:
+                cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+                cur.execute(f"CREATE TABLE {self.table} ({', '.join(defs)})")
+
+    def load(self, rows: list[StagedRow]) -> None:
+        seen = self._seen
+        for row in rows:
+            h = hash(row[1])
+            if h in seen:
+                self.maybe_duplicates += 1
+                if len(self.duplicate_lines) < 20:
+                    self.duplicate_lines.append(row[0])
+            else:
+                seen.add(h)
+        self.loaded += len(rows)
+        with connection.cursor() as cur:
+            if self.pg:
+                sql = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
+                with cur.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                rows = self._sqlite_rows(rows)
+                marks = ", ".join(["%s"] * len(self.columns))
+                cur.executemany(
+                    f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})", rows
+                )
+
+    def _sqlite_rows(self, rows: list[StagedRow]) -> list[StagedRow]:
+        idx = [self.columns.index(f"v_{b}") for b in _DATES if b in self.layout.builtins]
+        if not idx:
+            return rows
+        adapt = connection.ops.adapt_datetimefield_value
+        out = []
+        for row in rows:
+            r = list(row)
+            for i in idx:
+                if r[i] is not None:
+                    r[i] = adapt(r[i])
+            out.append(tuple(r))
+        return out
+
+    # --- merging --------------------------------------------------------------
+
+    def merge(
+        self,
+        workspace_id: int,
+        mode: str,
+        now: datetime,
+        step: Callable[[str], None] = lambda s: None,
+    ) -> dict[str, Any]:
+        t = self.table
+        b = self.layout.builtins
+        has_email = "email" in b
+        result: dict[str, Any] = {"duplicates": 0, "skipped": 0}
+        with connection.cursor() as cur:
+            if self.maybe_duplicates:
+                step("removing duplicates")
+                # Last row wins: drop every row that a later row repeats.
+                if self.pg:
+                    cur.execute(
+                        f"DELETE FROM {t} a USING {t} z WHERE z.key = a.key AND z.line > a.line"
+                    )
+                else:
+                    cur.execute(f"CREATE INDEX {t}_key ON {t} (key, line)")
+                    cur.execute(
+                        f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {t} z "
+                        f"WHERE z.key = {t}.key AND z.line > {t}.line)"
+                    )
+                result["duplicates"] += cur.rowcount
+            step("matching users")
+            ws = workspace_id
+            cur.execute(
+                f"UPDATE {t} SET person_id = p.id FROM {PERSON} p "
+                f"WHERE {t}.ext_id IS NOT NULL AND p.workspace_id = %s "
+                f"AND p.external_id = {t}.ext_id",
+                [ws],
+            )
+            if has_email:
+                # A user still keyed by its email is upgraded to the row's id.
+                cur.execute(
+                    f"UPDATE {t} SET person_id = p.id FROM {PERSON} p "
+                    f"WHERE {t}.person_id IS NULL AND {t}.ext_id IS NOT NULL "
+                    f"AND {t}.v_email IS NOT NULL AND p.workspace_id = %s "
+                    f"AND p.external_id = {t}.v_email AND p.email = {t}.v_email",
+                    [ws],
+                )
+                cur.execute(
+                    f"UPDATE {t} SET person_id = p.id FROM {PERSON} p "
+                    f"WHERE {t}.ext_id IS NULL AND p.workspace_id = %s "
+                    f"AND p.external_id = {t}.v_email",
+                    [ws],
+                )
+                cur.execute(
+                    f"UPDATE {t} SET person_id = (SELECT p.id FROM {PERSON} p "
+                    f"WHERE p.workspace_id = %s AND p.email = {t}.v_email "
+                    "ORDER BY p.updated_at DESC, p.id DESC LIMIT 1) "
+                    f"WHERE {t}.ext_id IS NULL AND {t}.person_id IS NULL",
+                    [ws],
+                )
+                # Two rows with different keys may still find the same user.
+                cur.execute(
+                    f"SELECT 1 FROM {t} WHERE person_id IS NOT NULL "
+                    "GROUP BY person_id HAVING count(*) > 1 LIMIT 1"
+                )
+                if cur.fetchone():
+                    cur.execute(
+                        f"DELETE FROM {t} WHERE person_id IS NOT NULL AND EXISTS ("
+                        f"SELECT 1 FROM {t} z WHERE z.person_id = {t}.person_id "
+                        f"AND z.line > {t}.line)"
+                    )
+                    result["duplicates"] += cur.rowcount
+            if mode == "create":
+                cur.execute(f"DELETE FROM {t} WHERE person_id IS NOT NULL")
+                result["skipped"] = cur.rowcount
+            elif mode == "update":
+                cur.execute(f"DELETE FROM {t} WHERE person_id IS NULL")
+                result["skipped"] = cur.rowcount
+            if self.layout.trio:
+                self._fill_halves(cur)
+            cur.execute(f"SELECT count(*) FROM {t} WHERE person_id IS NOT NULL")
+            matched = cur.fetchone()[0]
+            step("updating users")
+            stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
+            cur.execute(self._update_sql(), [stamp])
+            result["updated"] = max(cur.rowcount, 0)
+            result["unchanged"] = matched - result["updated"]
+            step("creating users")
+            cur.execute(self._insert_sql(), [ws, stamp, stamp, stamp])
+            result["created"] = max(cur.rowcount, 0)
+            if not self.pg:
+                cur.execute(f"DROP TABLE {t}")
+        return result
+
+    def _fill_halves(self, cur: Any) -> None:
+        """Rows that give only first_name or only last_name: name comes from
+        that half and the stored user's other half, as upsert_user does."""
+        t = self.table
+        cur.execute(
+            f"SELECT s.line, s.s_first_name, s.v_first_name, s.s_last_name, s.v_last_name, "
+            f"p.first_name, p.last_name FROM {t} s LEFT JOIN {PERSON} p ON p.id = s.person_id "
+            "WHERE s.half"
+        )
+        fixes = []
+        for line, s_first, first, s_last, last, p_first, p_last in cur.fetchall():
+            call = {"first_name": first if s_first else p_first}
+            call["last_name"] = last if s_last else p_last
+            d = derive_names(call)
+            if "name" in d:
+                fixes.append((d["name"], line))
+        if fixes:
+            cur.executemany(
+                f"UPDATE {t} SET v_name = %s, s_name = {'true' if self.pg else '1'} "
+                "WHERE line = %s",
+                fixes,
+            )
+
+    def _update_sql(self) -> str:
+        t = self.table
+        distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
+        sets, changed = [], []
+        for b in self.layout.builtins:
+            if b == "email_subscription":
+                sets.append(
+                    f"email_subscription = CASE WHEN s.s_{b} AND NOT s.v_{b} THEN false "
+                    "ELSE p.email_subscription END"
+                )
+                changed.append(f"(s.s_{b} AND NOT s.v_{b} AND p.email_subscription)")
+                continue
+            sets.append(f"{b} = CASE WHEN s.s_{b} THEN s.v_{b} ELSE p.{b} END")
+            changed.append(f"(s.s_{b} AND s.v_{b} {distinct} p.{b})")
+        sets.append("external_id = COALESCE(s.ext_id, p.external_id)")
+        changed.append("(s.ext_id IS NOT NULL AND s.ext_id <> p.external_id)")
+        if self.layout.has_custom:
+            merged = (
+                "jsonb_strip_nulls(p.custom || s.patch)"
+                if self.pg
+                else "json_patch(p.custom, s.patch)"
+            )
+            current = "p.custom" if self.pg else "json(p.custom)"
+            sets.append(f"custom = CASE WHEN s.patch IS NULL THEN p.custom ELSE {merged} END")
+            changed.append(f"(s.patch IS NOT NULL AND {merged} <> {current})")
+        sets.append("updated_at = %s")
+        return (
+            f"UPDATE {PERSON} AS p SET {', '.join(sets)} FROM {t} s "
+            f"WHERE p.id = s.person_id AND ({' OR '.join(changed)})"
+        )
+
+    def _insert_sql(self) -> str:
+        t = self.table
+        b = self.layout.builtins
+        cols = ["workspace_id", "external_id", "total_visits", "total_time_spent"]
+        key = "COALESCE(s.ext_id, s.v_email)" if "email" in b else "s.ext_id"
+        vals = ["%s", key, "0", "0"]
+        for name in b:
+            if name in ("email_subscription", "first_known_at"):
+                continue
+            cols.append(name)
+            vals.append(f"CASE WHEN s.s_{name} THEN s.v_{name} END")
+        cols.append("email_subscription")
+        vals.append(
+            "COALESCE(s.v_email_subscription, true)" if "email_subscription" in b else "true"
+        )
+        cols.append("first_known_at")
+        vals.append(
+            "CASE WHEN s.s_first_known_at THEN s.v_first_known_at ELSE %s END"
+            if "first_known_at" in b
+            else "%s"
+        )
+        cols.append("custom")
+        if self.layout.has_custom:
+            vals.append(
+                "COALESCE(jsonb_strip_nulls(s.patch), '{}'::jsonb)"
+                if self.pg
+                else "COALESCE(json_patch('{}', s.patch), '{}')"
+            )
+        else:
+            vals.append("'{}'")
+        cols += ["created_at", "updated_at"]
+        vals += ["%s", "%s"]
+        return (
+            f"INSERT INTO {PERSON} ({', '.join(cols)}) SELECT {', '.join(vals)} "
+            f"FROM {t} s WHERE s.person_id IS NULL ORDER BY s.line"
+        )
+
+
+__all__ = ["NAME_TRIO", "Stage"]
