@@ -1,0 +1,362 @@
+"""Recording website activity: one transaction per batch (SPEC §3, §5, §6).
+
+A batch is stored and applied whole, and acknowledged only after it is
+committed: raw events are inserted once per (workspace, message_id), the
+derived attributes move forward with them (or are recomputed from the raw
+events when one arrives late), and init/update attributes are written one by
+one so that a refused attribute is reported without losing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from pavior.core.attributes import Trust, infer_type
+from pavior.core.errors import Conflict, InvalidValue, PaviorError
+from pavior.core.identity import verify_user_hash
+from pavior.core.profile import prepare_write
+from pavior.core.visits import VisitState, advance, recompute
+from pavior.people.actions import create_attribute, upsert_user
+from pavior.people.models import Person
+from pavior.people.queries import attribute_lookup
+from pavior.tracking import live
+from pavior.tracking.geoip import Place
+from pavior.tracking.models import RawEvent
+from pavior.workspaces.models import IdentitySecret, IdentityVerification, Workspace
+
+ATTRIBUTE_EVENTS = frozenset({"init", "update", "identify"})
+
+
+class IdentityRefused(PaviorError):
+    code = "identity_verification_failed"
+    status = 403
+
+
+@dataclass
+class Identity:
+    user_id: str | None = None
+    email: str | None = None
+    user_hash: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """What the user_hash is computed over: the id, else the email."""
+        return self.user_id or self.email
+
+
+@dataclass
+class Event:
+    message_id: str
+    type: str
+    at: datetime  # server time, skew already corrected
+    website: bool = True
+    url: str | None = None
+    attributes: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    place: Place | None = None  # a city/country the caller states (Segment's address)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    verified: bool = False
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    person: Person | None = None
+
+
+def is_verified(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
+    """Whether this call proves who the user is (a secret key always does)."""
+    if trust is not Trust.BROWSER:
+        return True
+    if workspace.identity_verification == IdentityVerification.OFF:
+        return False
+    if not identity.user_hash or not identity.key:
+        return False
+    secrets = IdentitySecret.objects.filter(workspace=workspace).values_list("secret", flat=True)
+    return verify_user_hash(list(secrets), identity.key, identity.user_hash)
+
+
+def ingest(
+    workspace: Workspace,
+    identity: Identity,
+    events: list[Event],
+    *,
+    trust: Trust,
+    received_at: datetime,
+    place: Place | None = None,
+) -> IngestResult:
+    """Store a batch of one user's events and apply them; see the module doc."""
+    if not identity.key:
+        raise InvalidValue("The batch needs the user's id or email", field="user.id")
+    verified = is_verified(workspace, identity, trust)
+    required = workspace.identity_verification == IdentityVerification.REQUIRED
+    if trust is Trust.BROWSER and required and not verified:
+        what = "an invalid" if identity.user_hash else "no"
+        raise IdentityRefused(
+            f"This workspace requires identity verification and the call has {what} "
+            "user_hash; nothing was recorded",
+            field="user_hash",
+        )
+    result = IngestResult(verified=verified)
+    with transaction.atomic():
+        person = _find_or_create(workspace, identity, trust)
+        new = _insert_new(workspace, person, events, received_at)
+        result.accepted = len(new)
+        result.duplicates = len(events) - len(new)
+        fresh = [e for e in events if e.message_id in new]
+        person = _apply_attributes(workspace, person, identity, fresh, trust, verified, result)
+        _apply_derived(person, fresh, place)
+        result.person = person
+    website = [(e.at, e.type, e.url) for e in fresh if e.website]
+    if website:
+        live.record_live(workspace.pk, person.external_id, website)
+    if any(e.type == "shutdown" for e in fresh):
+        live.forget_live(workspace.pk, person.external_id)
+    return result
+
+
+def _find_or_create(workspace: Workspace, identity: Identity, trust: Trust) -> Person:
+    people = Person.objects.select_for_update().filter(workspace=workspace)
+    person = people.filter(external_id=identity.key).first()
+    if person is None:
+        values = {k: v for k, v in (("id", identity.user_id), ("email", identity.email)) if v}
+        # upsert_user finds an email-only user this id upgrades, or creates one.
+        person = upsert_user(workspace, values, trust=trust).person
+    return person
+
+
+def _insert_new(
+    workspace: Workspace, person: Person, events: list[Event], received_at: datetime
+) -> set[str]:
+    """Insert the events not stored yet; the message ids actually inserted.
+
+    ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) makes the
+    deduplication one statement that two concurrent retries cannot both win.
+    """
+    if not events:
+        return set()
+    table = RawEvent._meta.db_table
+    ops = connection.ops
+    pg = connection.vendor == "postgresql"
+    received = ops.adapt_datetimefield_value(received_at)
+    rows: list[Any] = []
+    for e in events:
+        data = None if e.data is None else json.dumps(e.data, separators=(",", ":"))
+        rows += [
+            workspace.pk,
+            person.pk,
+            e.message_id,
+            e.type,
+            e.website,
+            ops.adapt_datetimefield_value(e.at),
+            received,
+            data,
+        ]
+    one = "(%s,%s,%s,%s,%s,%s,%s,%s::jsonb)" if pg else "(%s,%s,%s,%s,%s,%s,%s,%s)"
+    sql = (
+        f"INSERT INTO {table} (workspace_id, person_id, message_id, type, website, at, "
+        f"received_at, data) VALUES {','.join([one] * len(events))} "
+        "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING message_id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, rows)
+        return {r[0] for r in cur.fetchall()}
+
+
+def _apply_attributes(
+    workspace: Workspace,
+    person: Person,
+    identity: Identity,
+    events: list[Event],
+    trust: Trust,
+    verified: bool,
+    result: IngestResult,
+) -> Person:
+    writes = sorted((e for e in events if e.type in ATTRIBUTE_EVENTS), key=lambda e: e.at)
+    if not writes:
+        return person
+    lookup = attribute_lookup(workspace)
+    guard_email = (
+        trust is Trust.BROWSER
+        and not verified
+        and workspace.identity_verification != IdentityVerification.OFF
+    )
+    for event in writes:
+        attrs = dict(event.attributes or {})
+        if event.type == "init" and identity.email and "email" not in attrs:
+            attrs["email"] = identity.email
+        if guard_email and "email" in attrs and person.email and attrs["email"] != person.email:
+            result.errors.append(
+                _error(
+                    event,
+                    "email",
+                    "unverified",
+                    "email cannot be changed without a valid user_hash (identity verification)",
+                )
+            )
+            del attrs["email"]
+        values, lookup = _checked_values(workspace, attrs, lookup, trust, event, result)
+        if values:
+            values["id"] = person.external_id
+            try:
+                person = upsert_user(workspace, values, trust=trust, lookup=lookup).person
+            except PaviorError as e:  # a rule only the whole write can check
+                result.errors.append(_error(event, e.field, e.code, e.message))
+        if event.place is not None:
+            person.city = event.place.city or person.city
+            person.country = event.place.country or person.country
+            person.save(update_fields=["city", "country", "updated_at"])
+        if verified and trust is Trust.BROWSER and event.type == "init" and not person.signed_up_at:
+            person.signed_up_at = event.at
+            person.save(update_fields=["signed_up_at", "updated_at"])
+    # upsert_user saved a fresh copy; continue from the stored row.
+    person.refresh_from_db()
+    return person
+
+
+def _checked_values(
+    workspace: Workspace,
+    attrs: dict[str, Any],
+    lookup: Callable[[str], Any],
+    trust: Trust,
+    event: Event,
+    result: IngestResult,
+) -> tuple[dict[str, Any], Callable[[str], Any]]:
+    """The attributes that may be written, each checked on its own."""
+    values: dict[str, Any] = {}
+    max_len = settings.PAVIOR_MAX_STRING_LENGTH
+    for name, value in attrs.items():
+        if name == "id":
+            continue
+        if lookup(name) is None and value is not None:
+            if not workspace.snippet_creates_attributes:
+                result.errors.append(
+                    _error(
+                        event,
+                        name,
+                        "unknown_attribute",
+                        f'Unknown attribute "{name}": this workspace does not let the snippet '
+                        "create attributes; create it in Pavior first",
+                    )
+                )
+                continue
+            try:
+                create_attribute(workspace, name, infer_type(name, value))
+            except Conflict:
+                pass  # created meanwhile by a concurrent batch: use it
+            except PaviorError as e:
+                result.errors.append(_error(event, name, e.code, e.message))
+                continue
+            lookup = attribute_lookup(workspace)
+        try:
+            prepare_write({name: value}, lookup, trust=trust, max_string_length=max_len)
+        except PaviorError as e:
+            result.errors.append(_error(event, e.field or name, e.code, e.message))
+            continue
+        values[name] = value
+    return values, lookup
+
+
+def _error(event: Event, field: str | None, code: str, message: str) -> dict[str, Any]:
+    return {"message_id": event.message_id, "field": field, "code": code, "message": message}
+
+
+def _apply_derived(person: Person, events: list[Event], place: Place | None) -> None:
+    """Move visits, time, last seen and last activity forward (SPEC §3)."""
+    if not events:
+        return
+    site = sorted(e.at for e in events if e.website)
+    changed: set[str] = set()
+    if site:
+        last = person.last_seen_at
+        if last is None or site[0] >= last:
+            state = VisitState(
+                total_visits=person.total_visits,
+                total_time_spent=person.total_time_spent,
+                last_seen_at=last,
+            )
+            for at in site:
+                state = advance(state, at)
+        else:
+            # A late event may split or join visits already counted.
+            state = recompute(
+                RawEvent.objects.filter(person=person, website=True).values_list("at", flat=True)
+            )
+        if place is not None and (last is None or site[-1] >= last):
+            # GeoIP of the most recent visit; a lookup that found nothing keeps the old value.
+            if place.city:
+                person.city = place.city
+            if place.country:
+                person.country = place.country
+            changed |= {"city", "country"}
+        person.total_visits = state.total_visits
+        person.total_time_spent = state.total_time_spent
+        person.last_seen_at = state.last_seen_at
+        changed |= {"total_visits", "total_time_spent", "last_seen_at"}
+    newest = max(e.at for e in events)
+    if person.last_activity_at is None or newest > person.last_activity_at:
+        person.last_activity_at = newest
+        changed.add("last_activity_at")
+    if changed:
+        person.save(update_fields=[*sorted(changed), "updated_at"])
+
+
+# --- recompute -------------------------------------------------------------------------
+
+
+def recompute_person(person: Person) -> None:
+    """Rebuild the derived attributes of one user from their raw events."""
+    with transaction.atomic():
+        rows = list(RawEvent.objects.filter(person=person).values_list("at", "website"))
+        if not rows:
+            return
+        state = recompute(at for at, website in rows if website)
+        Person.objects.filter(pk=person.pk).update(
+            total_visits=state.total_visits,
+            total_time_spent=state.total_time_spent,
+            last_seen_at=state.last_seen_at,
+            last_activity_at=max(at for at, _ in rows),
+        )
+
+
+def recompute_people(people: Iterable[Person]) -> int:
+    count = 0
+    for person in people:
+        recompute_person(person)
+        count += 1
+    return count
+
+
+def recompute_workspaces(workspaces: Iterable[Workspace]) -> int:
+    """Recompute every user with raw events in these workspaces; how many."""
+    total = 0
+    for ws in workspaces:
+        ids = RawEvent.objects.filter(workspace=ws).values_list("person_id", flat=True).distinct()
+        total += recompute_people(Person.objects.filter(pk__in=ids).iterator())
+    return total
+
+
+def append_activity(
+    person: Person, activity_type: str, at: datetime, received_at: datetime
+) -> None:
+    """Keep a non-website activity in the raw events (called by record_activity)."""
+    import uuid
+
+    RawEvent.objects.create(
+        workspace_id=person.workspace_id,
+        person=person,
+        message_id=f"activity-{uuid.uuid4()}",
+        type=activity_type[:100],
+        website=False,
+        at=at,
+        received_at=received_at,
+    )

@@ -1,0 +1,86 @@
+"""Live attributes (SPEC §2): what a user is doing on the site right now.
+
+Kept in Django's cache (local memory, or Redis with REDIS_URL) under one key
+per user, expiring when the visit would end (30 minutes without activity), so
+reading them is one cache get and a finished visit leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+
+from pavior.core.visits import SESSION_GAP
+from pavior.tracking import clock
+
+# A visible page sends a heartbeat every 15 s: between two of them the person
+# is still there, so time is counted up to this long past the last one.
+HEARTBEAT_SLACK = timedelta(seconds=15)
+INTERACTIONS = frozenset({"interaction", "click", "keypress"})
+
+
+def _key(workspace_id: int, user_id: str) -> str:
+    return f"pavior:live:{workspace_id}:{user_id}"
+
+
+def get_live_attributes(workspace_id: int, user_id: str) -> dict[str, Any] | None:
+    """The four live attributes of a user on the site now, else None (one cache get)."""
+    state = cache.get(_key(workspace_id, user_id))
+    if state is None:
+        return None
+    now = clock.now().timestamp()
+    last = state["last_at"]
+    if now - last >= SESSION_GAP.total_seconds():
+        return None  # the cache may keep a key a little past its time
+    as_of = max(min(now, last + HEARTBEAT_SLACK.total_seconds()), last)
+    return {
+        "time_on_current_page": round(max(as_of - state["page_started_at"], 0.0), 3),
+        "current_page_url": state["url"],
+        "current_session_duration": round(max(as_of - state["visit_started_at"], 0.0), 3),
+        "interacted_in_current_session": state["interacted"],
+    }
+
+
+def record_live(
+    workspace_id: int, user_id: str, events: Iterable[tuple[datetime, str, str | None]]
+) -> None:
+    """Fold website events (at, type, url) into the user's live state.
+
+    Events older than the last one already folded in are ignored: the live
+    state is about now, and a late event cannot change what page is open.
+    """
+    key = _key(workspace_id, user_id)
+    state: dict[str, Any] | None = cache.get(key)
+    gap = SESSION_GAP.total_seconds()
+    changed = False
+    for at_dt, kind, url in sorted(events, key=lambda e: e[0]):
+        at = at_dt.timestamp()
+        if state is not None and at < state["last_at"]:
+            continue
+        if state is None or at - state["last_at"] >= gap:
+            state = {
+                "visit_started_at": at,
+                "page_started_at": at,
+                "url": url,
+                "interacted": False,
+                "last_at": at,
+            }
+        if url and url != state["url"]:
+            state["url"] = url
+            state["page_started_at"] = at
+        if kind in INTERACTIONS:
+            state["interacted"] = True
+        state["last_at"] = at
+        changed = True
+    if state is not None and changed:
+        remaining = gap - (clock.now().timestamp() - state["last_at"])
+        if remaining > 0:
+            cache.set(key, state, timeout=remaining)
+
+
+def forget_live(workspace_id: int, user_id: str) -> None:
+    """The user left (shutdown): drop their live state."""
+    cache.delete(_key(workspace_id, user_id))

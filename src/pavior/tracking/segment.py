@@ -1,0 +1,239 @@
+"""Segment-compatible intake: POST /v1/batch, /v1/identify, /v1/track, /v1/page, /v1/screen.
+
+The write key (the Basic-auth user name, as Segment libraries send it, or
+`writeKey` in the body) is the workspace's app_id (browser trust, like the
+snippet) or a secret api_key (server trust, like the REST API). Calls become
+the same batches as the snippet's, so deduplication, skew correction and the
+derived attributes follow one set of rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from pavior.core.attributes import Trust
+from pavior.core.errors import PaviorError
+from pavior.core.visits import correct_skew
+from pavior.tracking import clock
+from pavior.tracking.actions import Event, Identity, IngestResult, ingest
+from pavior.tracking.geoip import Place
+from pavior.tracking.intake import (
+    BadRequest,
+    check_event_size,
+    load_json_object,
+    optional_text,
+    parse_time,
+    read_body,
+)
+from pavior.tracking.views import cors, error, place_of, run_ingest, workspace_for_app_id
+from pavior.workspaces.actions import workspace_for_api_key
+from pavior.workspaces.models import IdentityVerification, Workspace
+
+KINDS = frozenset({"identify", "track", "page", "screen"})
+# Segment's reserved traits -> Pavior built-ins (SPEC §5).
+TRAIT_NAMES = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "email": "email",
+    "name": "name",
+}
+
+
+def _write_key(request: HttpRequest, data: dict[str, Any]) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.split(":", 1)[0] or None
+    key = data.get("writeKey")
+    return key if isinstance(key, str) and key else None
+
+
+def _authenticate(key: str | None) -> tuple[Workspace | None, Trust]:
+    if not key:
+        return None, Trust.BROWSER
+    if key.startswith("app_"):
+        return workspace_for_app_id(key), Trust.BROWSER
+    return workspace_for_api_key(key), Trust.SECRET
+
+
+@csrf_exempt
+def batch(request: HttpRequest) -> HttpResponse:
+    return _handle(request, None)
+
+
+@csrf_exempt
+def single(request: HttpRequest, kind: str) -> HttpResponse:
+    return _handle(request, kind)
+
+
+def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
+    if request.method == "OPTIONS":
+        return cors(HttpResponse(status=204))
+    if request.method != "POST":
+        return error(405, "method_not_allowed", "POST Segment calls to this endpoint")
+    received_at = clock.now()
+    try:
+        data = load_json_object(
+            read_body(request.body, request.headers.get("Content-Encoding", ""))
+        )
+    except PaviorError as e:
+        return error(e.status, e.code, e.message, e.field)
+    workspace, trust = _authenticate(_write_key(request, data))
+    if workspace is None:
+        return error(
+            401, "unauthorized", "Unknown write key: use the workspace's app_id or a secret API key"
+        )
+    if kind is None:
+        messages = data.get("batch")
+        if not isinstance(messages, list):
+            return error(400, "invalid_batch", "batch must be a list of calls", "batch")
+    else:
+        messages = [{**data, "type": data.get("type") or kind}]
+    required = workspace.identity_verification == IdentityVerification.REQUIRED
+    if trust is Trust.BROWSER and required:
+        return error(
+            403,
+            "identity_verification_failed",
+            "This workspace requires identity verification, which Segment calls made with "
+            "the app_id cannot carry; send them with a secret API key",
+        )
+    try:
+        sent_at = parse_time(data["sentAt"], "sentAt") if data.get("sentAt") else None
+        users, warnings = _group(messages, sent_at, received_at, trust)
+    except PaviorError as e:
+        return error(e.status, e.code, e.message, e.field)
+    place = place_of(request) if trust is Trust.BROWSER else None
+
+    def call() -> list[IngestResult]:
+        return [
+            ingest(workspace, identity, events, trust=trust, received_at=received_at, place=place)
+            for identity, events in users.values()
+        ]
+
+    def render(results: list[IngestResult]) -> dict[str, Any]:
+        return {
+            "success": True,
+            "accepted": sum(r.accepted for r in results),
+            "duplicates": sum(r.duplicates for r in results),
+            "errors": [e for r in results for e in r.errors],
+            "warnings": warnings,
+        }
+
+    return run_ingest(call, render)
+
+
+def _group(
+    messages: list[Any], sent_at: datetime | None, received_at: datetime, trust: Trust
+) -> tuple[dict[str, tuple[Identity, list[Event]]], list[dict[str, Any]]]:
+    users: dict[str, tuple[Identity, list[Event]]] = {}
+    warnings: list[dict[str, Any]] = []
+    for i, msg in enumerate(messages):
+        where = f"batch[{i}]"
+        if not isinstance(msg, dict):
+            raise BadRequest(f"{where} must be an object", field=where)
+        check_event_size(msg, where)
+        kind = msg.get("type")
+        if kind not in KINDS:
+            warnings.append(_warn(msg, "type", f"{where}: call type {kind!r} is not recorded"))
+            continue
+        user_id = optional_text(msg, "userId", f"{where}.")
+        traits = msg.get("traits") if kind == "identify" else None
+        if traits is None and isinstance(msg.get("context"), dict):
+            traits = msg["context"].get("traits")
+        traits = traits if isinstance(traits, dict) else {}
+        email = traits.get("email") if isinstance(traits.get("email"), str) else None
+        if not (user_id or email):
+            warnings.append(
+                _warn(msg, "userId", f"{where}: a call without userId (anonymous) is not recorded")
+            )
+            continue
+        msg_sent = parse_time(msg["sentAt"], f"{where}.sentAt") if msg.get("sentAt") else sent_at
+        at = parse_time(msg["timestamp"], f"{where}.timestamp") if msg.get("timestamp") else None
+        at = correct_skew(at, msg_sent, received_at) if at else received_at
+        event = Event(
+            message_id=_message_id(msg),
+            type=kind,
+            at=at,
+            website=kind in ("page", "screen") or trust is Trust.BROWSER,
+            url=_url(msg),
+        )
+        if kind == "identify":
+            event.attributes, place = _map_traits(traits, trust, msg, warnings)
+            event.place = place
+        event.data = {k: v for k, v in (("url", event.url), ("event", msg.get("event"))) if v}
+        event.data = event.data or None
+        key = user_id or email or ""
+        identity, events = users.setdefault(key, (Identity(user_id=user_id, email=email), []))
+        events.append(event)
+    return users, warnings
+
+
+def _message_id(msg: dict[str, Any]) -> str:
+    value = msg.get("messageId")
+    if isinstance(value, str) and 0 < len(value) <= 100:
+        return value
+    # No usable messageId: the content itself identifies a retried call.
+    digest = hashlib.sha256(json.dumps(msg, sort_keys=True, default=str).encode()).hexdigest()
+    return "sha256:" + digest
+
+
+def _url(msg: dict[str, Any]) -> str | None:
+    for source in (msg.get("properties"), (msg.get("context") or {}).get("page")):
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            return source["url"][:2000]
+    return None
+
+
+def _map_traits(
+    traits: dict[str, Any], trust: Trust, msg: dict[str, Any], warnings: list[dict[str, Any]]
+) -> tuple[dict[str, Any], Place | None]:
+    out: dict[str, Any] = {}
+    place = None
+    for name, value in traits.items():
+        if name in ("id", "userId"):
+            continue
+        if name == "address" and isinstance(value, dict):
+            city, country = value.get("city"), value.get("country")
+            if isinstance(city, str) or isinstance(country, str):
+                place = Place(
+                    city=city if isinstance(city, str) and city else None,
+                    country=country if isinstance(country, str) and country else None,
+                )
+            continue
+        if name == "createdAt":
+            if trust is Trust.SECRET:
+                out["signed_up_at"] = value
+            else:
+                warnings.append(
+                    _warn(msg, name, "createdAt sets signed_up_at only with a secret API key")
+                )
+            continue
+        if isinstance(value, dict | list):
+            warnings.append(
+                _warn(msg, name, f"trait {name!r} is a nested object or array; skipped")
+            )
+            continue
+        out[TRAIT_NAMES.get(name, name)] = value
+    return out, place
+
+
+def _warn(msg: dict[str, Any], field: str, message: str) -> dict[str, Any]:
+    mid = msg.get("messageId") if isinstance(msg.get("messageId"), str) else None
+    return {"message_id": mid, "field": field, "message": message}
+
+
+__all__ = ["batch", "single"]
