@@ -145,8 +145,12 @@ else:
                 "timeout": 20,
             },
             # Tests use a real file (not shared-cache memory) so locking and WAL
-            # behave as they do for users.
-            "TEST": {"NAME": env("PAVIOR_TEST_SQLITE_NAME") or str(DATA_DIR / "test.sqlite3")},
+            # behave as they do for users; one per process so parallel runs never
+            # share it.
+            "TEST": {
+                "NAME": env("PAVIOR_TEST_SQLITE_NAME")
+                or str(DATA_DIR / f"test-{os.getpid()}.sqlite3")
+            },
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
