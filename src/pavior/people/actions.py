@@ -187,8 +187,14 @@ def upsert_user(
     prepared = prepare_write(
         values, lookup, trust=trust, max_string_length=settings.PAVIOR_MAX_STRING_LENGTH
     )
-    with transaction.atomic():
-        return _apply_write(workspace, prepared, lookup)
+    try:
+        with transaction.atomic():
+            return _apply_write(workspace, prepared, lookup)
+    except IntegrityError:
+        # Two first writes for the same new user raced and the other one
+        # inserted it: this attempt now finds the row and updates it.
+        with transaction.atomic():
+            return _apply_write(workspace, prepared, lookup)
 
 
 def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) -> UpsertResult:
