@@ -168,6 +168,7 @@ def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
 
 
 _MISSING = object()  # cell is empty and means "leave unchanged"
+_SLOW = object()  # not settled by a fast path: go through coerce_value
 
 
 def _process_chunk(
@@ -181,35 +182,40 @@ def _process_chunk(
 ) -> list[StagedRow]:
     report.rows += len(chunk)
     errors: dict[int, list[str]] = {}
+    rows = []
     for pos, (line, cells) in enumerate(chunk):
         if len(cells) < width:
             report.padded += 1
+            cells = cells + [""] * (width - len(cells))
         elif len(cells) > width and any(c.strip() for c in cells[width:]):
             errors[pos] = [f"line {line} has {len(cells)} fields, the header has {width}"]
-    # Column by column: one coercion routine per column over the whole chunk.
+        rows.append(cells)
+    # Transpose once, then coerce column by column over the whole chunk.
+    by_column = list(zip(*rows, strict=False)) if rows else []
     values: dict[str, list[Any]] = {}
     for col, col_report in zip(columns, report.columns, strict=True):
-        cells = [r[1][col.index] if col.index < len(r[1]) else "" for r in chunk]
-        values[col.attr.name] = _coerce_column(col, cells, chunk, options, col_report, errors)
-    staged: list[StagedRow] = []
-    get_id = values.get("id")
-    get_email = values.get("email")
-    for pos, (line, cells) in enumerate(chunk):
-        if pos not in errors:
-            ext_id = get_id[pos] if get_id is not None else _MISSING
-            email = get_email[pos] if get_email is not None else _MISSING
-            if _absent(ext_id) and _absent(email):
-                errors[pos] = ["the row has no id and no email"]
-            else:
-                staged.append(_stage_row(line, pos, values, layout))
-                continue
-        report.rejected += 1
-        reason = "; ".join(errors[pos])
-        if len(report.rejected_samples) < 20:
-            report.rejected_samples.append({"line": line, "reason": reason})
-        if writer is not None:
-            row = [c if len(c) <= REJECT_CELL_CAP else c[:REJECT_CELL_CAP] + "…" for c in cells]
-            writer.writerow([*row, reason])
+        values[col.attr.name] = _coerce_column(
+            col, by_column[col.index], chunk, options, col_report, errors
+        )
+    n = len(chunk)
+    lines = [line for line, _ in chunk]
+    ext = values.get("id") or [_MISSING] * n
+    mail = values.get("email") or [_MISSING] * n
+    for pos in range(n):
+        if pos not in errors and _absent(ext[pos]) and _absent(mail[pos]):
+            errors[pos] = ["the row has no id and no email"]
+    staged = _stage_rows(lines, values, layout, n)
+    if errors:
+        for pos in sorted(errors):
+            line, cells = chunk[pos]
+            reason = "; ".join(errors[pos])
+            report.rejected += 1
+            if len(report.rejected_samples) < 20:
+                report.rejected_samples.append({"line": line, "reason": reason})
+            if writer is not None:
+                cut = [c if len(c) <= REJECT_CELL_CAP else c[:REJECT_CELL_CAP] + "…" for c in cells]
+                writer.writerow([*cut, reason])
+        staged = [row for pos, row in enumerate(staged) if pos not in errors]
     report.valid += len(staged)
     return staged
 
@@ -220,7 +226,7 @@ def _absent(v: Any) -> bool:
 
 def _coerce_column(
     col: Column,
-    cells: list[str],
+    cells: tuple[str, ...],
     chunk: list[tuple[int, list[str]]],
     options: Options,
     rep: ColumnReport,
@@ -229,21 +235,25 @@ def _coerce_column(
     attr = col.attr
     empty: Any = None if options.empty_clears else _MISSING
     maxlen = options.max_string_length
-    out: list[Any] = []
-    append = out.append
-    is_string = attr.type is AttrType.STRING
-    is_date = attr.type is AttrType.DATE
     cache: dict[str, Any] = {}
-    for pos, cell in enumerate(cells):
-        if not cell or not cell.strip():
-            append(empty)
+    if attr.type is AttrType.STRING:
+        # Exactly what coerce_value returns for a short string without NUL.
+        out = [
+            (c if len(c) <= maxlen and "\x00" not in c else _SLOW)
+            if c and not c.isspace()
+            else empty
+            for c in cells
+        ]
+    else:
+        out = [empty if not c or c.isspace() else _SLOW for c in cells]
+    is_date = attr.type is AttrType.DATE
+    for pos, v in enumerate(out):
+        if v is not _SLOW:
             continue
-        if is_string and len(cell) <= maxlen and "\x00" not in cell:
-            append(cell)  # exactly what coerce_value returns for it
-            continue
-        hit = cache.get(cell, _MISSING)
-        if hit is not _MISSING:
-            append(hit)
+        cell = cells[pos]
+        hit = cache.get(cell, _SLOW)
+        if hit is not _SLOW:
+            out[pos] = hit
             continue
         if is_date and options.day_first is None:
             evidence = date_order_evidence(cell)
@@ -256,51 +266,102 @@ def _coerce_column(
         try:
             value = coerce_value(attr, cell, day_first=options.day_first, max_string_length=maxlen)
         except PaviorError as e:
-            line = chunk[pos][0]
             rep.bad += 1
             if len(rep.samples) < SAMPLES:
                 shown = cell if len(cell) <= 80 else cell[:80] + "…"
-                rep.samples.append({"line": line, "value": shown, "message": e.message})
+                rep.samples.append({"line": chunk[pos][0], "value": shown, "message": e.message})
             errors.setdefault(pos, []).append(f"{col.header or attr.name}: {e.message}")
-            append(None)
+            out[pos] = None
             continue
-        if is_date and len(cache) < 50000:
+        if len(cache) < 20000:
             cache[cell] = value
-        append(value)
+        out[pos] = value
     return out
 
 
-def _stage_row(line: int, pos: int, values: dict[str, list[Any]], layout: Layout) -> StagedRow:
-    """(line, key, ext_id, [value, set] per built-in, patch JSON, half)."""
-    ext_id = values["id"][pos] if "id" in values else _MISSING
-    ext_id = None if ext_id is _MISSING else ext_id
-    given = {name: vals[pos] for name, vals in values.items() if vals[pos] is not _MISSING}
-    half = False
+def _trio(
+    values: dict[str, list[Any]], n: int
+) -> tuple[list[Any], list[Any], list[Any], list[bool]]:
+    """name / first_name / last_name per row after derive_names, and the rows
+    that give one half only (their name needs the stored user's other half)."""
+    miss = [_MISSING] * n
+    cols = [values.get(k, miss) for k in NAME_TRIO]
+    out_n, out_f, out_l, half = [], [], [], []
+    cache: dict[tuple[Any, ...], tuple[Any, Any, Any, bool]] = {}
+    for t in zip(*cols, strict=True):
+        r = cache.get(t)
+        if r is None:
+            given = {k: v for k, v in zip(NAME_TRIO, t, strict=True) if v is not _MISSING}
+            if ("first_name" in given) != ("last_name" in given) and "name" not in given:
+                d, is_half = given, True
+            else:
+                d, is_half = derive_names(given), False
+            r = (
+                d.get("name", _MISSING),
+                d.get("first_name", _MISSING),
+                d.get("last_name", _MISSING),
+                is_half,
+            )
+            if len(cache) < 50000:
+                cache[t] = r
+        out_n.append(r[0])
+        out_f.append(r[1])
+        out_l.append(r[2])
+        half.append(r[3])
+    return out_n, out_f, out_l, half
+
+
+def _stage_rows(
+    lines: list[int], values: dict[str, list[Any]], layout: Layout, n: int
+) -> list[StagedRow]:
+    """Rows of (line, key, ext_id, [value, set] per built-in, patch JSON, half)."""
+    miss = [_MISSING] * n
+    ext = [None if v is _MISSING else v for v in values.get("id", miss)]
+    cols: dict[str, list[Any]] = dict(values)
+    half = [False] * n
     if layout.trio:
-        trio = {k: given[k] for k in NAME_TRIO if k in given}
-        if ("first_name" in trio) != ("last_name" in trio) and "name" not in trio:
-            # The other half comes from the stored user; filled in after matching.
-            half = True
-        else:
-            given.update(derive_names(trio))
-    email = given.get("email")
-    row: list[Any] = [line, ext_id if ext_id is not None else email, ext_id]
+        cols["name"], cols["first_name"], cols["last_name"], half = _trio(values, n)
+    email = cols.get("email", miss)
+    key = [
+        e if e is not None else (None if m is _MISSING else m)
+        for e, m in zip(ext, email, strict=True)
+    ]
+    parts: list[list[Any]] = [lines, key, ext]
     for b in layout.builtins:
-        if b in given:
-            row.append(given[b])
-            row.append(True)
-        else:
-            row.append(None)
-            row.append(False)
+        vals = cols.get(b, miss)
+        parts.append([None if v is _MISSING else v for v in vals])
+        parts.append([v is not _MISSING for v in vals])
     if layout.custom:
-        parts = []
-        for col in layout.custom:
-            v = given.get(col.attr.name, _MISSING)
-            if v is not _MISSING:
-                parts.append(f"{encode_basestring(col.attr.name)}:{_json_scalar(col.attr, v)}")
-        row.append("{" + ",".join(parts) + "}" if parts else None)
-    row.append(half)
-    return tuple(row)
+        frags = [_fragments(c.attr, values[c.attr.name]) for c in layout.custom]
+        patches = []
+        for t in zip(*frags, strict=True):
+            body = ",".join([f for f in t if f is not None])
+            patches.append("{" + body + "}" if body else None)
+        parts.append(patches)
+    parts.append(half)
+    return list(zip(*parts, strict=True))
+
+
+def _fragments(attr: AttributeDef, vals: list[Any]) -> list[str | None]:
+    """'"key":value' JSON text per row (None where the cell leaves it unchanged)."""
+    prefix = encode_basestring(attr.name) + ":"
+    cache: dict[Any, str] = {}
+    out: list[str | None] = []
+    for v in vals:
+        if v is _MISSING:
+            out.append(None)
+            continue
+        if attr.type is AttrType.STRING and v is not None:
+            out.append(prefix + encode_basestring(v))
+            continue
+        key = (type(v), v)
+        f = cache.get(key)
+        if f is None:
+            f = prefix + _json_scalar(attr, v)
+            if len(cache) < 20000:
+                cache[key] = f
+        out.append(f)
+    return out
 
 
 def _json_scalar(attr: AttributeDef, v: Any) -> str:
@@ -308,7 +369,7 @@ def _json_scalar(attr: AttributeDef, v: Any) -> str:
     if v is None:
         return "null"
     if attr.type is AttrType.STRING:
-        return encode_basestring(v)
+        return str(encode_basestring(v))
     if attr.type is AttrType.DATE:
         v = to_epoch(v)
     if v is True:
