@@ -111,7 +111,13 @@ def edit_text(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> str:
         return ""
     if attr.type == AttrType.DATE:
         when = as_datetime(value)
-        return when.astimezone(tz).isoformat() if when else ""
+        if when is None:
+            return ""
+        local = when.astimezone(tz)
+        # A plain day reads better than "T00:00:00+00:00" and parses back the same.
+        if (local.hour, local.minute, local.second) == (0, 0, 0) and local.utcoffset() == 0:
+            return local.date().isoformat()
+        return local.isoformat()
     if attr.type == AttrType.BOOLEAN:
         return "true" if value else "false"
     if attr.type == AttrType.NUMBER and isinstance(value, float) and value.is_integer():

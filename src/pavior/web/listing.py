@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from pavior.core.attributes import AttributeDef, AttrType
+from pavior.core.attributes import BUILTINS, AttributeDef, AttrType
 from pavior.core.errors import InvalidFilter, PaviorError
 from pavior.core.filters import Node, Sort, parse_filter, parse_sort
 from pavior.people.queries import all_attributes
@@ -190,7 +190,9 @@ def filter_to_rows(data: Any) -> tuple[list[Row], str, bool]:
 
 def read_state(params: QueryDict, attrs: list[AttributeDef]) -> ListState:
     """Parse the URL. A bad filter or sort becomes `error`, never an exception."""
-    lookup = {a.name: a for a in attrs}.get
+    # Live attributes are known to the lookup so the core can say why they are refused.
+    known = {a.name: a for a in BUILTINS.values() if a.live} | {a.name: a for a in attrs}
+    lookup = known.get
     state = ListState(search=params.get("q", "").strip()[:200], cursor=params.get("cursor", ""))
     raw = params.get("filter", "").strip()
     if raw:

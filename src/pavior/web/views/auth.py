@@ -41,7 +41,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if not email:
             errors["email"] = "Enter the email you sign in with."
         if not password:
-            errors["password"] = "Enter your password."
+            errors["password"] = "Enter your password."  # noqa: S105 - a message
         if not errors:
             # Django's username is the lowercased email (create_admin stores it so).
             user = authenticate(request, username=email.lower(), password=password)
