@@ -58,7 +58,11 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["workspace", "email"], name="person_email"),
-            models.Index(fields=["workspace", "last_seen_at"], name="person_last_seen"),
+            # (workspace, last_seen_at DESC NULLS LAST, external_id) replaces the plain
+            # last_seen_at index: the list's default sort reads it in order and
+            # range filters use it too. SQLite cannot say NULLS LAST in an index
+            # (its DESC already puts NULL last), so migration 0002 creates it per
+            # database, with the PostgreSQL trigram index for "email contains".
             models.Index(fields=["workspace", "signed_up_at"], name="person_signed_up"),
             models.Index(fields=["workspace", "country"], name="person_country"),
         ]

@@ -1,8 +1,10 @@
 """Filters, sorts and cursors over people, compiled to SQL for SQLite and PostgreSQL.
 
 The filter AST comes from `pavior.core.filters`, already validated against the
-workspace's definitions. Attribute names reach the database only as bound
-parameters (the JSON key of a custom value), never as SQL text.
+workspace's definitions. A custom attribute's JSON key is written into the SQL
+as a quoted literal (so an expression index can match it), and only after
+`pavior.segments.indexes.checked_name` has confirmed it is letters, digits and
+underscores; every value travels as a bound parameter.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pavior.core.errors import InvalidFilter
 from pavior.core.filters import Condition, Group, Node, Sort
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
+from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
 
 _OUTPUT = {
@@ -42,27 +45,24 @@ _OUTPUT = {
 
 
 class CustomValue(Expression):
-    """One custom attribute's typed value: `custom ->> key` (PG) / `json_extract` (SQLite).
+    """One custom attribute's typed value: `custom ->> 'key'` (PG) / `JSON_EXTRACT` (SQLite).
 
     Written by hand rather than with Django's KeyTransform because the latter's
-    SQLite form calls three JSON functions per row, and we know the type.
+    SQLite form calls three JSON functions per row, and we know the type. The
+    SQL comes from `pavior.segments.indexes`, which builds the matching
+    expression index from the same function: the key is written as a literal
+    (SQLite matches an indexed expression by its text), which that module only
+    does for a name of letters, digits and underscores.
     """
 
     def __init__(self, name: str, attr_type: AttrType):
         super().__init__(output_field=_OUTPUT[attr_type]())
-        self.name = name
+        self.name = checked_name(name)
         self.attr_type = attr_type
 
-    def as_sql(self, compiler: Any, connection: Any) -> Any:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         column = f'{compiler.quote_name_unless_alias(Person._meta.db_table)}."custom"'
-        if connection.vendor == "postgresql":
-            sql = f"({column} ->> %s)"
-            if self.attr_type in (AttrType.NUMBER, AttrType.DATE):
-                sql = f"({sql})::double precision"
-            elif self.attr_type == AttrType.BOOLEAN:
-                sql = f"({sql})::boolean"
-            return sql, [self.name]
-        return f"JSON_EXTRACT({column}, %s)", [f'$."{self.name}"']
+        return custom_value_sql(connection.vendor, column, self.name, self.attr_type), []
 
     def __repr__(self) -> str:
         return f"CustomValue({self.name!r}, {self.attr_type})"
