@@ -50,3 +50,13 @@ def post_batch(
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    """Live state lives in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

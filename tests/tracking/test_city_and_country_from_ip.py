@@ -1,0 +1,89 @@
+"""City and country come from GeoIP of the visitor's address (a real MMDB file)."""
+
+from __future__ import annotations
+
+import pytest
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
+
+from pavior.people.models import Person
+from pavior.tracking.geoip import MaxMindGeoIP, NoGeoIP, Place, set_geoip
+from tests.tracking.conftest import T0, event, post_batch
+
+LONDON = "81.2.69.142"
+BERLIN = "2.125.160.216"
+
+
+@pytest.fixture
+def mmdb(tmp_path):
+    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-City")
+    # GeoLite2 shape (names per language) and DB-IP Lite's flat shape.
+    writer.insert_network(
+        IPSet(["81.2.69.0/24"]),
+        {
+            "city": {"names": {"en": "London"}},
+            "country": {"iso_code": "GB", "names": {"en": "United Kingdom"}},
+        },
+    )
+    writer.insert_network(IPSet(["2.125.160.0/24"]), {"city": "Berlin", "country_code": "DE"})
+    path = tmp_path / "city.mmdb"
+    writer.to_db_file(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def geoip(mmdb):
+    reader = MaxMindGeoIP(mmdb)
+    set_geoip(reader)
+    yield reader
+    set_geoip(None)
+
+
+def test_the_reader_understands_both_database_shapes(geoip):
+    assert geoip.lookup(LONDON) == Place("London", "United Kingdom")
+    assert geoip.lookup(BERLIN) == Place("Berlin", "DE")
+    assert geoip.lookup("8.8.8.8") is None
+    assert geoip.lookup("127.0.0.1") is None
+    assert geoip.lookup("not an ip") is None
+
+
+def _visit(client, workspace, ip, at=T0, **headers):
+    return post_batch(
+        client, workspace.app_id, {"id": "u1"}, [event("page", at)], REMOTE_ADDR=ip, **headers
+    )
+
+
+def test_the_latest_visit_sets_city_and_country(client, workspace, geoip, fake_clock):
+    assert _visit(client, workspace, LONDON).status_code == 200
+    p = Person.objects.get(external_id="u1")
+    assert (p.city, p.country) == ("London", "United Kingdom")
+    fake_clock.advance(60)
+    _visit(client, workspace, BERLIN, at=fake_clock.now())
+    p.refresh_from_db()
+    assert (p.city, p.country) == ("Berlin", "DE")
+    # A late event from elsewhere is not the most recent visit.
+    _visit(client, workspace, LONDON, at=T0)
+    p.refresh_from_db()
+    assert (p.city, p.country) == ("Berlin", "DE")
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    client, workspace, geoip, fake_clock, settings
+):
+    _visit(client, workspace, "10.0.0.5", HTTP_X_FORWARDED_FOR=LONDON)
+    assert Person.objects.get(external_id="u1").city is None
+    settings.PAVIOR_TRUSTED_PROXIES = ["10.0.0.5"]
+    _visit(client, workspace, "10.0.0.5", HTTP_X_FORWARDED_FOR=f"{BERLIN}, {LONDON}, 10.0.0.5")
+    # The nearest hop not a trusted proxy is the client; the rest could be forged.
+    assert Person.objects.get(external_id="u1").city == "London"
+
+
+def test_without_a_database_city_and_country_are_left_alone(client, workspace, fake_clock):
+    set_geoip(NoGeoIP())
+    try:
+        Person.objects.create(workspace=workspace, external_id="u1", city="Lyon", country="FR")
+        _visit(client, workspace, LONDON)
+        p = Person.objects.get(external_id="u1")
+        assert (p.city, p.country, p.total_visits) == ("Lyon", "FR", 1)
+    finally:
+        set_geoip(None)
