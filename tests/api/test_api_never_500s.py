@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 import pytest
 import schemathesis
-from schemathesis.core import NOT_SET
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
+from schemathesis.core import NOT_SET
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
