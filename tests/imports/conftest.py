@@ -37,3 +37,9 @@ def run_csv(workspace: Any) -> Any:
         return run_import_bytes(workspace, raw, mapping, **kw)
 
     return run
+
+
+@pytest.fixture
+def immediate_tasks(settings: Any) -> None:
+    """Run enqueued tasks at once (the worker's job in production)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

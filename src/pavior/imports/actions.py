@@ -219,8 +219,15 @@ def start_import(imp: Import) -> Import:
     imp.status = Status.QUEUED
     imp.save(update_fields=["status"])
     write_progress(imp, {"stage": "queued", "bytes": 0, "total": imp.size, "rows": 0})
-    transaction.on_commit(lambda: run_import_task.enqueue(imp.pk))
+    transaction.on_commit(lambda: _enqueue(run_import_task, imp.pk))
     return imp
+
+
+def _enqueue(task: Any, import_id: int) -> None:
+    result = task.enqueue(import_id)
+    # The immediate backend (tests) swallows exceptions; surface them.
+    if getattr(result, "errors", None) and str(result.status) == "FAILED":
+        raise RuntimeError(result.errors[0].traceback)
 
 
 def run_import(import_id: int) -> Import:
