@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from django.utils.timesince import timesince, timeuntil
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from pavior.core.attributes import AttributeDef, AttrType
 from pavior.core.dates import from_epoch
@@ -35,14 +36,60 @@ def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
+
+
 def relative(when: datetime, now: datetime | None = None) -> str:
-    """'3 days ago' / 'in 2 hours', keeping only the largest unit."""
+    """'3 days ago' / 'in 2 hours', keeping only the largest unit.
+
+    Hand-rolled rather than Django's timesince: a list page formats hundreds
+    of dates and timesince's calendar walk was a tenth of the render time.
+    """
     now = now or timezone.now()
-    if abs((now - when).total_seconds()) < 60:
+    delta = (now - when).total_seconds()
+    seconds = abs(delta)
+    if seconds < 60:
         return "just now"
-    if when <= now:
-        return timesince(when, now, depth=1) + " ago"
-    return "in " + timeuntil(when, now, depth=1)
+    for unit, size in _UNITS:
+        if seconds >= size:
+            n = int(seconds // size)
+            text = f"{n} {unit}{'' if n == 1 else 's'}"
+            return f"{text} ago" if delta > 0 else f"in {text}"
+    return "just now"
+
+
+def row_html(pk: int, label: str, cells: list[Cell]) -> str:
+    """One users-list row, escaped here rather than in a template loop.
+
+    The list renders 50 rows x N columns; building them with escape() is
+    several times faster than the template engine and just as safe: every
+    piece of data goes through escape().
+    """
+    parts = ["<tr>"]
+    for i, c in enumerate(cells):
+        cls = ' class="num"' if c.kind == "number" else ""
+        if i == 0:
+            inner = f'<a href="/users/{int(pk)}/">{escape(label if c.empty else c.text)}</a>'
+        elif c.empty:
+            inner = '<span class="nil" aria-label="not set">—</span>'
+        elif c.iso:
+            inner = (
+                f'<time datetime="{escape(c.iso)}" title="{escape(c.hint)}">{escape(c.text)}</time>'
+            )
+        else:
+            inner = escape(c.text)
+        parts.append(f"<td{cls}>{inner}</td>")
+    if not cells:
+        parts.append(f'<td><a href="/users/{int(pk)}/">{escape(label)}</a></td>')
+    parts.append("</tr>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 def raw_value(person: Person, attr: AttributeDef) -> Any:

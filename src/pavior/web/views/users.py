@@ -59,11 +59,11 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     people = []
     for person in page.people if page else []:
         people.append(
-            {
-                "pk": person.pk,
-                "label": person.name or person.email or person.external_id,
-                "cells": [display.cell(display.raw_value(person, a), a, tz) for a in columns],
-            }
+            display.row_html(
+                person.pk,
+                person.name or person.email or person.external_id,
+                [display.cell(display.raw_value(person, a), a, tz) for a in columns],
+            )
         )
     chosen = {a.name for a in columns}
     chooser = columns + [a for a in attrs if a.name not in chosen]
