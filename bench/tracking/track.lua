@@ -1,0 +1,40 @@
+-- wrk script for the tracking intake: MODE=single|batch|noop, APP_ID, USERS, BATCH.
+local counter = 0
+local threads = {}
+local mode = os.getenv("MODE") or "single"
+local app_id = os.getenv("APP_ID")
+local users = tonumber(os.getenv("USERS") or "10000")
+local batch = tonumber(os.getenv("BATCH") or "50")
+local run = os.getenv("RUN") or tostring(os.time())
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() * 100 + tid)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "text/plain"
+end
+
+function request()
+  counter = counter + 1
+  local n = (mode == "batch") and batch or 1
+  local events = {}
+  for k = 1, n do
+    local kind = (k == 1) and "page" or "heartbeat"
+    events[k] = string.format('{"message_id":"%s-%d-%d-%d","type":"%s","url":"https://shop.example/p%d"}',
+      run, tid, counter, k, kind, k)
+  end
+  local body = string.format('{"app_id":"%s","user":{"id":"user%d"},"events":[%s]}',
+    app_id, math.random(1, users), table.concat(events, ","))
+  local path = (mode == "noop") and "/api/v1/track/noop" or "/api/v1/track"
+  return wrk.format(nil, path, nil, body)
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d duration_us=%d errors_status=%d errors_other=%d\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
