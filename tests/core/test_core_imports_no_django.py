@@ -8,18 +8,11 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-MODULES = [
-    "pavior.core",
-    "pavior.core.errors",
-    "pavior.core.names",
-    "pavior.core.dates",
-    "pavior.core.coercion",
-    "pavior.core.attributes",
-    "pavior.core.visits",
-    "pavior.core.identity",
-    "pavior.core.profile",
-    "pavior.core.filters",
-]
+# Every module of the package, found on disk, so a new one is checked too.
+MODULES = sorted(
+    "pavior.core" if p.stem == "__init__" else f"pavior.core.{p.stem}"
+    for p in (SRC / "pavior" / "core").glob("*.py")
+)
 
 
 def test_core_modules_import_without_django_or_third_party_packages() -> None:
@@ -46,7 +39,5 @@ def test_core_modules_import_without_django_or_third_party_packages() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_every_core_module_is_listed() -> None:
-    found = {f"pavior.core.{p.stem}" for p in (SRC / "pavior" / "core").glob("*.py")}
-    found = {"pavior.core" if m == "pavior.core.__init__" else m for m in found}
-    assert found == set(MODULES)
+def test_the_list_covers_the_known_modules() -> None:
+    assert {"pavior.core.filters", "pavior.core.attributes", "pavior.core.visits"} <= set(MODULES)
