@@ -56,11 +56,24 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
 def wrk(url: str, mode: str, app_id: str, seconds: int, connections: int, run: str) -> dict:
     env = {**os.environ, "MODE": mode, "APP_ID": app_id, "USERS": "10000", "RUN": run}
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-         str(HERE / "track.lua"), url],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(HERE / "track.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    m = re.search(r"RESULT requests=(\d+) duration_us=(\d+) errors_status=(\d+) errors_other=(\d+)", out)
+    m = re.search(
+        r"RESULT requests=(\d+) duration_us=(\d+) errors_status=(\d+) errors_other=(\d+)", out
+    )
     assert m, out
     requests, duration, bad, other = (int(x) for x in m.groups())
     return {"rps": requests / (duration / 1e6), "non2xx": bad, "socket_errors": other}
@@ -68,8 +81,14 @@ def wrk(url: str, mode: str, app_id: str, seconds: int, connections: int, run: s
 
 def body(mode: str, app_id: str, user: int, run: str, i: int) -> bytes:
     n = 50 if mode == "batch" else 1
-    events = [{"message_id": f"{run}-h-{i}-{k}", "type": "page" if k == 0 else "heartbeat",
-               "url": f"https://shop.example/p{k}"} for k in range(n)]
+    events = [
+        {
+            "message_id": f"{run}-h-{i}-{k}",
+            "type": "page" if k == 0 else "heartbeat",
+            "url": f"https://shop.example/p{k}",
+        }
+        for k in range(n)
+    ]
     return json.dumps({"app_id": app_id, "user": {"id": f"user{user}"}, "events": events}).encode()
 
 
@@ -83,6 +102,7 @@ async def open_loop(base: str, mode: str, app_id: str, rate: float, seconds: flo
     errors = 0
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
         async def one(i: int) -> None:
             nonlocal errors
             data = body(mode, app_id, random.randint(1, 10000), run, i)
@@ -103,8 +123,13 @@ async def open_loop(base: str, mode: str, app_id: str, rate: float, seconds: flo
         await asyncio.gather(*tasks)
         achieved = total / (time.perf_counter() - start)
     q = statistics.quantiles(latencies, n=100)
-    return {"rate": rate, "achieved": achieved, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000,
-            "errors": errors}
+    return {
+        "rate": rate,
+        "achieved": achieved,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "errors": errors,
+    }
 
 
 def main() -> None:
@@ -119,31 +144,47 @@ def main() -> None:
     if db == "postgresql":
         url = env["DATABASE_URL"]
         admin, name = url.rsplit("/", 1)
-        subprocess.run(["psql", f"{admin}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
-                       check=True, capture_output=True)
-        subprocess.run(["psql", f"{admin}/postgres", "-qc", f"CREATE DATABASE {name}"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["psql", f"{admin}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            ["psql", f"{admin}/postgres", "-qc", f"CREATE DATABASE {name}"],
+            check=True,
+            capture_output=True,
+        )
     subprocess.run([PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
-    app_id = json.loads(subprocess.run([PAVIOR, "workspace", "create", "Bench", "--json"],
-                                       env=env, check=True, capture_output=True,
-                                       text=True).stdout)["app_id"]
+    app_id = json.loads(
+        subprocess.run(
+            [PAVIOR, "workspace", "create", "Bench", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )["app_id"]
     port = free_port()
     server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         # Warm-up: creates most of the 10k users so the runs measure tracking, not sign-up.
         wrk(base, "single", app_id, 5, args.connections, "warm")
-        print(f"database={db} workers={args.workers} connections={args.connections} "
-              f"seconds={args.seconds} cores={os.cpu_count()}")
+        print(
+            f"database={db} workers={args.workers} connections={args.connections} "
+            f"seconds={args.seconds} cores={os.cpu_count()}"
+        )
         for mode in ("noop", "single", "batch"):
             sat = wrk(base, mode, app_id, args.seconds, args.connections, uuid.uuid4().hex[:8])
             half = asyncio.run(open_loop(base, mode, app_id, max(sat["rps"] / 2, 1), args.seconds))
             events = 50 if mode == "batch" else 1
-            print(f"{mode:6}  saturation {sat['rps']:8.0f} req/s = {sat['rps'] * events:8.0f} "
-                  f"events/s (non-2xx {sat['non2xx']}, socket errors {sat['socket_errors']})  |  "
-                  f"at {half['rate']:.0f} req/s (achieved {half['achieved']:.0f}): "
-                  f"p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms, "
-                  f"errors {half['errors']}")
+            print(
+                f"{mode:6}  saturation {sat['rps']:8.0f} req/s = {sat['rps'] * events:8.0f} "
+                f"events/s (non-2xx {sat['non2xx']}, socket errors {sat['socket_errors']})  |  "
+                f"at {half['rate']:.0f} req/s (achieved {half['achieved']:.0f}): "
+                f"p50 {half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms, "
+                f"errors {half['errors']}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=20)
