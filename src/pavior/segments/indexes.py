@@ -110,6 +110,10 @@ def ensure_expression_index(
             state = _pg_index_state(cur, index)
             if state:
                 return IndexResult(index, created=False)
+            if conn.in_atomic_block:
+                # Deferred foreign-key checks of rows written earlier in this
+                # transaction would block CREATE INDEX; run them now.
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             if state is False:  # a CONCURRENTLY build that died half way
                 cur.execute(f"DROP INDEX {concurrently}IF EXISTS {quoted_index}")
             cur.execute(
