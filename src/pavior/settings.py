@@ -126,7 +126,16 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A connection pool rather than persistent connections: under ASGI
+        # each request may run on another thread, and per-thread persistent
+        # connections pile up until the server refuses new ones.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": envint("PAVIOR_DB_POOL_MIN", 2),
+            "max_size": envint("PAVIOR_DB_POOL_MAX", 20),
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {
