@@ -70,3 +70,52 @@ def test_another_workspace_user_is_not_found(signed_in: Any, team: Team) -> None
     person = Person.objects.get(external_id="x")
     response = signed_in.goto(f"{signed_in.base}/users/{person.pk}/")
     assert response.status == 404
+
+
+def test_profile_lists_recent_pages_from_the_website(signed_in: Any, team: Team) -> None:
+    """Page views sent by the snippet show on the profile, newest first, without heartbeats."""
+    import json
+    import time
+    import uuid
+
+    from django.test import Client
+
+    page = signed_in
+    now_ms = int(time.time() * 1000)
+    events = [
+        {
+            "message_id": str(uuid.uuid4()),
+            "type": "page",
+            "at": now_ms - 60_000,
+            "url": "https://shop.example/",
+        },
+        {
+            "message_id": str(uuid.uuid4()),
+            "type": "heartbeat",
+            "at": now_ms - 45_000,
+            "url": "https://shop.example/",
+        },
+        {
+            "message_id": str(uuid.uuid4()),
+            "type": "page",
+            "at": now_ms - 30_000,
+            "url": "https://shop.example/pricing",
+        },
+    ]
+    body = {
+        "app_id": team.workspace.app_id,
+        "sent_at": now_ms,
+        "user": {"id": "u9", "email": "grace@example.com"},
+        "events": events,
+    }
+    r = Client().post("/api/v1/track", data=json.dumps(body), content_type="text/plain")
+    assert r.status_code == 200, r.content
+    person = Person.objects.get(workspace=team.workspace, external_id="u9")
+    page.goto(f"{page.base}/users/{person.pk}/")
+    items = page.locator("ul.activity li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("Viewed a page")
+    expect(items.nth(0)).to_contain_text("/pricing")
+    expect(items.nth(1)).not_to_contain_text("/pricing")
+    screenshot(page, "web-profile-activity")
+    assert_clean(page)

@@ -117,6 +117,10 @@ def format_number(value: Any) -> str:
     return f"{value:,.4g}" if isinstance(value, float) else str(value)
 
 
+# Built-in numbers counted in seconds, shown as durations ("2 min 5 s").
+DURATIONS = frozenset({"total_time_spent", "time_on_current_page", "current_session_duration"})
+
+
 def cell(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> Cell:
     kind = attr.type.value
     if value is None or value == "":
@@ -135,7 +139,7 @@ def cell(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> Cell:
     if attr.type == AttrType.BOOLEAN:
         return Cell(text="Yes" if value else "No", kind=kind)
     if attr.type == AttrType.NUMBER:
-        if attr.name == "total_time_spent":
+        if attr.name in DURATIONS:
             return Cell(text=duration(float(value)), kind=kind)
         return Cell(text=format_number(value), kind=kind)
     return Cell(text=str(value), kind=kind)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.contrib import messages
@@ -29,36 +28,23 @@ def _person(request: HttpRequest, pk: int) -> tuple[Workspace, Person]:
     return ws, person
 
 
-def _optional(module: str, name: str) -> Any:
-    """A function another package may not have shipped yet: None until it lands."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def live_attributes(ws: Workspace, person: Person) -> dict[str, Any] | None:
-    get_live = _optional("pavior.tracking.live", "get_live_attributes")
-    if get_live is None:
-        return None
+    from pavior.tracking.live import get_live_attributes
+
     try:
-        return get_live(ws.pk, person.external_id)
+        return get_live_attributes(ws.pk, person.external_id)
     except Exception:  # noqa: BLE001 - a cache outage must not take the profile down
         return None
 
 
-def recent_activity(ws: Workspace, person: Person) -> list[Any] | None:
-    for module, name in (
-        ("pavior.tracking.queries", "recent_events"),
-        ("pavior.tracking.queries", "recent_activity"),
-    ):
-        fn = _optional(module, name)
-        if fn is not None:
-            try:
-                return list(fn(ws, person, limit=20))
-            except Exception:  # noqa: BLE001 - activity is a nicety on this page
-                return None
-    return None
+def recent_activity(ws: Workspace, person: Person, tz: Any) -> list[dict[str, Any]]:
+    from pavior.tracking.queries import recent_events
+
+    when = BUILTINS["last_seen_at"]
+    return [
+        {"event": e, "when": display.cell(e.at, when, tz)}
+        for e in recent_events(ws, person, limit=20)
+    ]
 
 
 def _attr_item(
@@ -95,7 +81,7 @@ def _profile_context(ws: Workspace, person: Person) -> dict[str, Any]:
         "builtin_items": [_attr_item(person, a, tz) for a in attrs if a.builtin],
         "custom_items": [_attr_item(person, a, tz) for a in attrs if not a.builtin],
         "live_items": live_items,
-        "activity": recent_activity(ws, person),
+        "activity": recent_activity(ws, person, tz),
         "last_seen": display.cell(person.last_seen_at, BUILTINS["last_seen_at"], tz),
         "tz_name": tz.key,
     }
