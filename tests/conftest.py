@@ -10,9 +10,16 @@ from typing import Any
 
 import pytest
 
-# Each test run keeps its generated secret key and SQLite files out of the repo.
+# Subprocesses started by tests (the CLI, `pavior serve`) keep their files out of
+# the repo. (Settings themselves are loaded by pytest-django before this file.)
 os.environ.setdefault("PAVIOR_DATA_DIR", tempfile.mkdtemp(prefix="pavior-test-"))
-os.environ.setdefault("PAVIOR_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+
+
+def pytest_configure(config: Any) -> None:
+    from django.conf import settings
+
+    # Background tasks run at once, in the test's process and transaction.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @dataclass

@@ -190,9 +190,11 @@ def create_admin_command(email: str, password_stdin: bool, app_ids: tuple[str, .
 def _register_package_commands() -> None:
     """Commands that live beside their domain (import, recompute, identity secrets)."""
     from pavior.imports.cli import register as register_imports
+    from pavior.segments.cli import register as register_segments
     from pavior.tracking.cli import register as register_tracking
 
     register_imports(main)
+    register_segments(main)
     register_tracking(main)
 
 

@@ -219,6 +219,10 @@ CONTENT_SECURITY_POLICY = {
 # --- Limits ---------------------------------------------------------------------
 PAVIOR_MAX_CUSTOM_ATTRIBUTES = envint("PAVIOR_MAX_CUSTOM_ATTRIBUTES", 250)
 PAVIOR_MAX_STRING_LENGTH = envint("PAVIOR_MAX_STRING_LENGTH", 1000)
+# A custom attribute gets an expression index after this many filter/sort uses
+# (0 = never automatically), in workspaces of at least PAVIOR_INDEX_MIN_USERS users.
+PAVIOR_INDEX_AFTER_USES = envint("PAVIOR_INDEX_AFTER_USES", 20)
+PAVIOR_INDEX_MIN_USERS = envint("PAVIOR_INDEX_MIN_USERS", 20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (413)
 
 # --- Tracking -------------------------------------------------------------------

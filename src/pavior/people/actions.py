@@ -26,6 +26,7 @@ from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, 
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
+from pavior.segments.actions import forget_attribute_index
 from pavior.workspaces.models import Workspace
 
 # --- attribute definitions ----------------------------------------------------------
@@ -124,6 +125,7 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
         d = _get_definition(workspace, name)
         _remove_custom_key(workspace, d.name)
         d.delete()
+        forget_attribute_index(workspace.pk, d.name)
 
 
 def _remove_custom_key(workspace: Workspace, name: str) -> None:

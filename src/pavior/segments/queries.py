@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from pavior.core.errors import InvalidFilter
 from pavior.core.filters import Condition, Group, Node, Sort
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
+from pavior.segments.actions import note_attribute_use
 from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
 
@@ -74,12 +75,14 @@ class Compiler:
 
     workspace: Workspace
     annotations: dict[str, Any]
+    custom_attributes: dict[str, AttributeDef] = field(default_factory=dict)
 
     def value_ref(self, attr: AttributeDef) -> str:
         if attr.builtin:
             return BUILTIN_COLUMNS[attr.name]
         alias = f"_c_{attr.name}"
         self.annotations.setdefault(alias, CustomValue(attr.name, attr.type))
+        self.custom_attributes[attr.name] = attr
         return alias
 
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -189,6 +192,7 @@ def filtered_people(
     qs = Person.objects.filter(workspace=workspace)
     if compiler.annotations:
         qs = qs.alias(**compiler.annotations)
+        note_attribute_use(workspace.pk, compiler.custom_attributes.values())
     return qs.filter(q), compiler
 
 

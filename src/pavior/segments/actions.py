@@ -1,0 +1,68 @@
+"""Indexes follow use: a custom attribute filtered or sorted often gets one.
+
+An index costs every write to people, so Pavior does not index custom
+attributes up front. Each filter or sort on one is counted (in the cache, so a
+hot path costs one increment); when an attribute of a workspace with enough
+users reaches PAVIOR_INDEX_AFTER_USES uses, a background task builds its
+expression index (pavior.segments.indexes). `pavior index` does it by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from pavior.core.attributes import AttributeDef
+from pavior.people.models import Person
+from pavior.segments.indexes import drop_expression_index, index_name
+
+log = logging.getLogger(__name__)
+
+
+def _counter_key(workspace_id: int, name: str) -> str:
+    return f"pavior:filter-uses:{index_name(workspace_id, name)}"
+
+
+def note_attribute_use(workspace_id: int, attrs: Iterable[AttributeDef]) -> None:
+    """Count a filter/sort use of custom attributes; enqueue an index at the threshold."""
+    threshold = settings.PAVIOR_INDEX_AFTER_USES
+    if threshold <= 0:
+        return
+    for attr in attrs:
+        if attr.builtin:
+            continue
+        key = _counter_key(workspace_id, attr.name)
+        try:
+            uses = cache.incr(key)
+        except ValueError:  # first use: incr needs an existing key
+            cache.add(key, 0, timeout=None)
+            uses = cache.incr(key)
+        if uses == threshold:
+            _maybe_enqueue(workspace_id, attr)
+
+
+def _maybe_enqueue(workspace_id: int, attr: AttributeDef) -> None:
+    people = Person.objects.filter(workspace_id=workspace_id)
+    # Below this size a scan is already fast and an index only slows writes.
+    if not people[settings.PAVIOR_INDEX_MIN_USERS - 1 :].exists():
+        return
+    from pavior.segments.tasks import build_attribute_index
+
+    log.info("custom attribute %s of workspace %s is used often: indexing", attr.name, workspace_id)
+    transaction.on_commit(
+        lambda: build_attribute_index.enqueue(workspace_id, attr.name, attr.type.value)
+    )
+
+
+def forget_attribute_index(workspace_id: int, name: str) -> None:
+    """After an attribute is deleted: drop its index and its use count (on commit)."""
+
+    def drop() -> None:
+        drop_expression_index(workspace_id, name)
+        cache.delete(_counter_key(workspace_id, name))
+
+    transaction.on_commit(drop)
