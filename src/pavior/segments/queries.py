@@ -61,9 +61,9 @@ class CustomValue(Expression):
         self.name = checked_name(name)
         self.attr_type = attr_type
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         column = f'{compiler.quote_name_unless_alias(Person._meta.db_table)}."custom"'
-        return custom_value_sql(connection.vendor, column, self.name, self.attr_type), []
+        return custom_value_sql(connection.vendor, column, self.name, self.attr_type), ()
 
     def __repr__(self) -> str:
         return f"CustomValue({self.name!r}, {self.attr_type})"

@@ -36,8 +36,8 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
         )
     return {
         "nav": "attributes",
-        "builtin_rows": [r for r in rows if r["attr"].builtin],
-        "custom_rows": [r for r in rows if not r["attr"].builtin],
+        "builtin_rows": [r for r in rows if r["attr"].builtin],  # type: ignore[union-attr]
+        "custom_rows": [r for r in rows if not r["attr"].builtin],  # type: ignore[union-attr]
         "types": TYPES,
         **extra,
     }
