@@ -59,3 +59,11 @@ def test_builtin_sort_and_default_order(api, people, limit):
 def test_bad_cursor(api, people):
     r = api.post("/users/search", {"cursor": "garbage!!"})
     assert r.status_code == 422
+
+
+def test_total_can_be_skipped_when_paging(api, people):
+    r = api.post("/users/search", {"limit": 2, "include_total": False})
+    assert r.status_code == 200
+    assert r.json()["total"] is None
+    assert len(r.json()["users"]) == 2 and r.json()["next_cursor"]
+    assert api.post("/users/search", {"limit": 2}).json()["total"] == 7

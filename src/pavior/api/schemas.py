@@ -39,6 +39,9 @@ class SearchIn(Strict):
     limit: int = 50
     cursor: str | None = None
     search: str | None = None
+    # Counting every match costs more than fetching a page on a big workspace;
+    # a client paging through results can skip it after the first page.
+    include_total: bool = True
 
 
 class CountIn(Strict):
@@ -47,7 +50,7 @@ class CountIn(Strict):
 
 
 class SearchOut(Schema):
-    total: int
+    total: int | None
     users: list[dict[str, Any]]
     next_cursor: str | None
 

@@ -53,9 +53,10 @@ def search_users(request: HttpRequest, payload: SearchIn) -> Any:
         limit=payload.limit,
         cursor=payload.cursor,
         search=payload.search,
+        with_total=payload.include_total,
     )
     return {
-        "total": page.total,
+        "total": page.total if payload.include_total else None,
         "users": [serialize_person(p, attrs) for p in page.people],
         "next_cursor": page.next_cursor,
     }
