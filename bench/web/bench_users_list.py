@@ -82,7 +82,9 @@ def generate(ws: Workspace, n: int) -> None:
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(sql.replace("%%", "%") if connection.vendor != "postgresql" else sql, params)
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # As autovacuum would on a live server: the visibility map lets
+        # PostgreSQL count from an index without reading the table.
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def timed(fn, runs: int) -> list[float]:
