@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from pavior.core.attributes import AttributeDef
@@ -273,6 +273,13 @@ def run_import(import_id: int) -> Import:
         imp.save(update_fields=["status", "error", "finished_at"])
         write_progress(imp, {"stage": "failed", "bytes": 0, "total": total, "rows": 0})
         return imp
+    except Exception as e:
+        # Never leave an import "running" forever; nothing was written (rolled back).
+        imp.status, imp.finished_at = Status.FAILED, timezone.now()
+        imp.error = f"The import failed unexpectedly ({type(e).__name__}); no user was changed"
+        imp.save(update_fields=["status", "error", "finished_at"])
+        write_progress(imp, {"stage": "failed", "bytes": 0, "total": total, "rows": 0})
+        raise
     imp.status, imp.result, imp.finished_at = Status.DONE, result, timezone.now()
     imp.error = ""
     imp.save(update_fields=["status", "result", "finished_at", "error"])
@@ -282,6 +289,21 @@ def run_import(import_id: int) -> Import:
 
 def _run_in_transaction(imp: Import, progress: Any, step: Any) -> dict[str, Any]:
     cancel_file = file_path(imp, ".cancel")
+    on_disk = connection.vendor == "sqlite" and not connection.in_atomic_block
+    if on_disk:
+        # SQLite materialises UPDATE ... FROM and sorts in its temp store; on
+        # disk it stays bounded (the settings keep it in memory for speed).
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA temp_store=FILE")
+    try:
+        return _merge_all(imp, cancel_file, progress, step)
+    finally:
+        if on_disk:
+            with connection.cursor() as cur:
+                cur.execute("PRAGMA temp_store=MEMORY")
+
+
+def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict[str, Any]:
     with transaction.atomic():
         columns = _columns(imp)
         for col in columns:
