@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from pavior.core.attributes import Trust, infer_type
 from pavior.core.errors import Conflict, InvalidValue, PaviorError
@@ -28,8 +30,9 @@ from pavior.people.models import Person
 from pavior.people.queries import attribute_lookup
 from pavior.tracking import live
 from pavior.tracking.geoip import Place
+from pavior.tracking.lookup import identity_secrets
 from pavior.tracking.models import RawEvent
-from pavior.workspaces.models import IdentitySecret, IdentityVerification, Workspace
+from pavior.workspaces.models import IdentityVerification, Workspace
 
 ATTRIBUTE_EVENTS = frozenset({"init", "update", "identify"})
 
@@ -71,6 +74,7 @@ class IngestResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     person: Person | None = None
+    fresh: list[Event] = field(default_factory=list)  # the events stored for the first time
 
 
 def is_verified(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
@@ -81,8 +85,23 @@ def is_verified(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
         return False
     if not identity.user_hash or not identity.key:
         return False
-    secrets = IdentitySecret.objects.filter(workspace=workspace).values_list("secret", flat=True)
-    return verify_user_hash(list(secrets), identity.key, identity.user_hash)
+    return verify_user_hash(identity_secrets(workspace), identity.key, identity.user_hash)
+
+
+def check_identity(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
+    """Whether the call is verified; IdentityRefused when it must be and is not."""
+    if not identity.key:
+        raise InvalidValue("The batch needs the user's id or email", field="user.id")
+    verified = is_verified(workspace, identity, trust)
+    required = workspace.identity_verification == IdentityVerification.REQUIRED
+    if trust is Trust.BROWSER and required and not verified:
+        what = "an invalid" if identity.user_hash else "no"
+        raise IdentityRefused(
+            f"This workspace requires identity verification and the call has {what} "
+            "user_hash; nothing was recorded",
+            field="user_hash",
+        )
+    return verified
 
 
 def ingest(
@@ -95,33 +114,64 @@ def ingest(
     place: Place | None = None,
 ) -> IngestResult:
     """Store a batch of one user's events and apply them; see the module doc."""
-    if not identity.key:
-        raise InvalidValue("The batch needs the user's id or email", field="user.id")
-    verified = is_verified(workspace, identity, trust)
-    required = workspace.identity_verification == IdentityVerification.REQUIRED
-    if trust is Trust.BROWSER and required and not verified:
-        what = "an invalid" if identity.user_hash else "no"
-        raise IdentityRefused(
-            f"This workspace requires identity verification and the call has {what} "
-            "user_hash; nothing was recorded",
-            field="user_hash",
-        )
-    result = IngestResult(verified=verified)
+    verified = check_identity(workspace, identity, trust)
     with transaction.atomic():
+        result = store(
+            workspace,
+            identity,
+            events,
+            trust=trust,
+            received_at=received_at,
+            place=place,
+            verified=verified,
+        )
+    publish_live(workspace, result)
+    return result
+
+
+def store(
+    workspace: Workspace,
+    identity: Identity,
+    events: list[Event],
+    *,
+    trust: Trust,
+    received_at: datetime,
+    place: Place | None,
+    verified: bool,
+) -> IngestResult:
+    """The batch's writes; the caller holds the transaction (one per batch, or
+    one per group of batches in the group-commit writer) and calls
+    publish_live only once it is committed."""
+    result = IngestResult(verified=verified)
+    person = None
+    if not any(e.type in ATTRIBUTE_EVENTS or e.place is not None for e in events):
+        # The common batch (page views, heartbeats of a known user) needs only
+        # the derived columns: one plain SELECT … FOR UPDATE instead of the ORM.
+        assert identity.key is not None
+        person = _lock_known_person(workspace, identity.key)
+    if person is None:
         person = _find_or_create(workspace, identity, trust)
-        new = _insert_new(workspace, person, events, received_at)
-        result.accepted = len(new)
-        result.duplicates = len(events) - len(new)
-        fresh = [e for e in events if e.message_id in new]
-        person = _apply_attributes(workspace, person, identity, fresh, trust, verified, result)
-        _apply_derived(person, fresh, place)
-        result.person = person
-    website = [(e.at, e.type, e.url) for e in fresh if e.website]
+    new = _insert_new(workspace, person, events, received_at)
+    result.accepted = len(new)
+    result.duplicates = len(events) - len(new)
+    fresh = [e for e in events if e.message_id in new]
+    person = _apply_attributes(workspace, person, identity, fresh, trust, verified, result)
+    _apply_derived(person, fresh, place)
+    result.person = person
+    result.fresh = fresh
+    return result
+
+
+def publish_live(workspace: Workspace, result: IngestResult) -> None:
+    """Fold the committed batch into the live attributes (a cache, not the database)."""
+    person = result.person
+    if person is None:
+        return
+    website = [(e.at, e.type, e.url) for e in result.fresh if e.website]
     if website:
         live.record_live(workspace.pk, person.external_id, website)
-    if any(e.type == "shutdown" for e in fresh):
+    if any(e.type == "shutdown" for e in result.fresh):
         live.forget_live(workspace.pk, person.external_id)
-    return result
 
 
 def _find_or_create(workspace: Workspace, identity: Identity, trust: Trust) -> Person:
@@ -132,6 +182,64 @@ def _find_or_create(workspace: Workspace, identity: Identity, trust: Trust) -> P
         # upsert_user finds an email-only user this id upgrades, or creates one.
         person = upsert_user(workspace, values, trust=trust).person
     return person
+
+
+# What _apply_derived and publish_live read; the rest of the row is left
+# deferred. In the model's column order: Model.from_db expects that order.
+_WANTED = {
+    "id",
+    "workspace_id",
+    "external_id",
+    "total_visits",
+    "total_time_spent",
+    "last_seen_at",
+    "last_activity_at",
+    "city",
+    "country",
+}
+_DERIVED_FIELDS = [f.attname for f in Person._meta.concrete_fields if f.attname in _WANTED]
+_DATETIMES = [i for i, n in enumerate(_DERIVED_FIELDS) if n in ("last_seen_at", "last_activity_at")]
+
+
+def _lock_known_person(workspace: Workspace, key: str) -> Person | None:
+    """The user's row with only the derived columns, locked; None if they are new."""
+    table = Person._meta.db_table
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT {', '.join(_DERIVED_FIELDS)} FROM {table} "
+        f"WHERE workspace_id = %s AND external_id = %s{lock}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [workspace.pk, key])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for i in _DATETIMES:  # SQLite hands datetimes back naive (or as text)
+        value = values[i]
+        values[i] = _aware(parse_datetime(value) if isinstance(value, str) else value)
+    return Person.from_db(connection.alias, _DERIVED_FIELDS, values)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _save_fields(person: Person, fields: Iterable[str]) -> None:
+    """person.save(update_fields=…) as one plain UPDATE (no signals are attached
+    to Person; the ORM's save machinery cost more than the statement)."""
+    person.updated_at = timezone.now()
+    names = [*sorted(fields), "updated_at"]
+    values = [
+        Person._meta.get_field(n).get_db_prep_save(getattr(person, n), connection) for n in names
+    ]
+    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {Person._meta.db_table} SET {sets} WHERE id = %s", [*values, person.pk]
+        )
 
 
 def _insert_new(
@@ -307,7 +415,7 @@ def _apply_derived(person: Person, events: list[Event], place: Place | None) -> 
         person.last_activity_at = newest
         changed.add("last_activity_at")
     if changed:
-        person.save(update_fields=[*sorted(changed), "updated_at"])
+        _save_fields(person, changed)
 
 
 # --- recompute -------------------------------------------------------------------------

@@ -86,6 +86,13 @@ def parse_time(value: object, field: str) -> datetime:
         raise BadRequest(f"{field}: {e}", field=field) from e
 
 
+def parse_request(
+    body: bytes, content_encoding: str, received_at: datetime
+) -> tuple[str, Identity, list[Event]]:
+    """A raw tracking request body (any transport) to app_id, user and events."""
+    return parse_track(load_json_object(read_body(body, content_encoding)), received_at)
+
+
 def parse_track(data: dict[str, Any], received_at: datetime) -> tuple[str, Identity, list[Event]]:
     """The snippet's batch: app_id, the user, and skew-corrected events."""
     app_id = data.get("app_id")

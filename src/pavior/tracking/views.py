@@ -24,8 +24,8 @@ from pavior.core.errors import PaviorError
 from pavior.tracking import clock
 from pavior.tracking.actions import ingest
 from pavior.tracking.geoip import Place, get_geoip
-from pavior.tracking.intake import BadRequest, load_json_object, parse_track, read_body
-from pavior.workspaces.models import Workspace
+from pavior.tracking.intake import BadRequest, parse_request
+from pavior.tracking.lookup import require_workspace, workspace_for_app_id
 
 log = logging.getLogger("pavior.tracking")
 
@@ -33,17 +33,28 @@ SCRIPT = Path(__file__).parent / "static" / "pavior.js"
 RETRY_AFTER_SECONDS = 5
 
 
+# The intake's CORS answer, for any origin and without credentials (shared with
+# the lean ASGI path in pavior.tracking.lean).
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
+
+
 def cors(response: HttpResponse) -> HttpResponse:
-    response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding, Authorization"
-    response["Access-Control-Max-Age"] = "86400"
+    for name, value in CORS_HEADERS.items():
+        response[name] = value
     return response
 
 
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
 def error(status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
-    body = {"error": {"code": code, "message": message, "field": field}}
-    response = cors(JsonResponse(body, status=status))
+    response = cors(JsonResponse(error_body(code, message, field), status=status))
     if status == 503:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -70,13 +81,12 @@ def script(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(remote: str, forwarded_for: str) -> str:
     """The visitor's address: X-Forwarded-For is believed only from a trusted proxy."""
-    remote = request.META.get("REMOTE_ADDR", "")
     trusted = settings.PAVIOR_TRUSTED_PROXIES
     if remote not in trusted:
         return remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     # Walk from the nearest hop; the first one not a trusted proxy is the client.
     for hop in reversed(hops):
         try:
@@ -88,13 +98,15 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
-def place_of(request: HttpRequest) -> Place | None:
-    ip = client_ip(request)
+def place_for(remote: str, forwarded_for: str) -> Place | None:
+    ip = client_ip(remote, forwarded_for)
     return get_geoip().lookup(ip) if ip else None
 
 
-def workspace_for_app_id(app_id: str) -> Workspace | None:
-    return Workspace.objects.filter(app_id=app_id).first()
+def place_of(request: HttpRequest) -> Place | None:
+    return place_for(
+        request.META.get("REMOTE_ADDR", ""), request.headers.get("X-Forwarded-For", "")
+    )
 
 
 def result_body(result: Any) -> dict[str, Any]:
@@ -117,21 +129,16 @@ def track(request: HttpRequest) -> HttpResponse:
         return response
     received_at = clock.now()
     try:
-        body = read_body(request.body, request.headers.get("Content-Encoding", ""))
-        app_id, identity, events = parse_track(load_json_object(body), received_at)
+        app_id, identity, events = parse_request(
+            request.body, request.headers.get("Content-Encoding", ""), received_at
+        )
+        workspace = require_workspace(app_id)
     except PaviorError as e:
         return error(e.status, e.code, e.message, e.field)
-    workspace = workspace_for_app_id(app_id)
-    if workspace is None:
-        return error(404, "unknown_app_id", f"No workspace has the app_id {app_id!r}", "app_id")
+    place = place_of(request)
     return run_ingest(
         lambda: ingest(
-            workspace,
-            identity,
-            events,
-            trust=Trust.BROWSER,
-            received_at=received_at,
-            place=place_of(request),
+            workspace, identity, events, trust=Trust.BROWSER, received_at=received_at, place=place
         ),
         result_body,
     )
@@ -165,4 +172,4 @@ def noop(request: HttpRequest) -> HttpResponse:
     return cors(JsonResponse({"accepted": 0}))
 
 
-__all__ = ["BadRequest", "noop", "script", "track"]
+__all__ = ["BadRequest", "noop", "script", "track", "workspace_for_app_id"]
