@@ -69,6 +69,9 @@ class Job:
     verified: bool = False
 
 
+_STOP = object()
+
+
 def unavailable() -> Unavailable:
     return Unavailable("Could not store the batch; retry later")
 
@@ -105,6 +108,15 @@ class GroupWriter:
         self.submit(Job(app_id, identity, events, received_at, place, done))
         return await future
 
+    def stop(self) -> None:
+        """Finish what is queued, close the writer's connection and end its
+        thread (tests, shutdown); the next batch starts a new one."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)  # type: ignore[arg-type]
+            thread.join(timeout=30)
+
     def _ensure_started(self) -> None:
         if self._thread is not None:
             return
@@ -116,12 +128,18 @@ class GroupWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        stopping = False
+        while not stopping:
             jobs = [self._queue.get()]
             while len(jobs) < MAX_FLUSH:
                 try:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
+                    break
+            if _STOP in jobs:
+                stopping = True
+                jobs = [j for j in jobs if j is not _STOP]
+                if not jobs:
                     break
             try:
                 flush(jobs)
@@ -129,6 +147,7 @@ class GroupWriter:
                 log.exception("tracking flush failed unexpectedly")
                 for job in jobs:
                     job.done(unavailable())
+        connection.close()
 
 
 def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
