@@ -45,7 +45,9 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "pavior.cli", "worker"])  # noqa: S603
+        worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "pavior.cli", "worker"], preexec_fn=_die_with_parent
+        )
     import uvicorn
 
     try:
@@ -65,6 +67,21 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def _die_with_parent() -> None:
+    """In the worker, before exec: ask Linux to SIGTERM it when `pavior serve` dies.
+
+    uvicorn re-raises SIGTERM once it has shut down, so serve's own cleanup
+    may never run; without this the worker would outlive it.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: serve's finally-block below still stops it on Ctrl+C
 
 
 def _print_first_steps(host: str, port: int) -> None:
