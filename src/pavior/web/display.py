@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from pavior.core.attributes import AttributeDef, AttrType
+from pavior.core.attributes import AttributeDef, AttrType, render_name
 from pavior.core.dates import from_epoch
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
@@ -180,3 +180,18 @@ def initials(person: Person) -> str:
     source = person.name or person.email or person.external_id or "?"
     words = [w for w in source.replace("@", " ").split() if w]
     return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def new_attribute_form(name: str, attr_type: str, error: Any) -> dict[str, Any]:
+    """Template context of a refused "Add new attribute" form: values, preview, error.
+
+    The users list's chooser and the attributes page show the same form.
+    """
+    return {
+        "new_attr": {"name": name, "type": attr_type},
+        "new_attr_preview": render_name(name) if name else "",
+        "new_attr_error": {
+            "field": error.field if error.field in ("name", "type") else "name",
+            "message": error.message,
+        },
+    }

@@ -13,6 +13,7 @@ from pavior.core.errors import PaviorError
 from pavior.people import actions
 from pavior.people.models import AttributeDefinition
 from pavior.people.queries import all_attributes
+from pavior.web import display
 from pavior.web.context import current_workspace
 from pavior.web.views.users import TYPES
 
@@ -55,12 +56,7 @@ def attributes_page(request: HttpRequest) -> HttpResponse:
         except PaviorError as e:
             context = _context(
                 request,
-                new_attr={"name": name, "type": attr_type},
-                new_attr_preview=render_name(name) if name else "",
-                new_attr_error={
-                    "field": e.field if e.field in ("name", "type") else "name",
-                    "message": e.message,
-                },
+                **display.new_attribute_form(name, attr_type, e),
             )
             return render(request, "web/attributes.html", context, status=422)
         messages.success(request, f'Attribute "{render_name(name)}" created.')

@@ -174,12 +174,7 @@ def add_attribute(request: HttpRequest) -> HttpResponse:
     except PaviorError as e:
         context = _list_context(
             request,
-            new_attr={"name": name, "type": attr_type},
-            new_attr_preview=render_name(name) if name else "",
-            new_attr_error={
-                "field": e.field if e.field in ("name", "type") else "name",
-                "message": e.message,
-            },
+            **display.new_attribute_form(name, attr_type, e),
             open_chooser=True,
         )
         return render(request, "web/users.html", context, status=422)
