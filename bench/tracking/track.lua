@@ -18,6 +18,16 @@ function init(args)
   wrk.headers["Content-Type"] = "text/plain"
 end
 
+-- RATE (requests/s for the whole run) and CONNECTIONS pace each connection
+-- for the latency runs: wrk then measures at about that rate.
+local rate = tonumber(os.getenv("RATE") or "0")
+local conns = tonumber(os.getenv("CONNECTIONS") or "1")
+function delay()
+  if rate <= 0 then return 0 end
+  -- exponential gaps: arrivals roughly like independent visitors
+  return math.floor(-math.log(1 - math.random()) * conns * 1000 / rate)
+end
+
 function request()
   counter = counter + 1
   local n = (mode == "batch") and batch or 1
@@ -34,7 +44,8 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("RESULT requests=%d duration_us=%d errors_status=%d errors_other=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d errors_status=%d errors_other=%d p50_us=%d p99_us=%d\n",
     summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
 end

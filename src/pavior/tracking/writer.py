@@ -38,6 +38,7 @@ from pavior.tracking.actions import (
     publish_live,
     store,
 )
+from pavior.tracking.bulk import store_simple
 from pavior.tracking.geoip import Place
 from pavior.tracking.lookup import require_workspace
 from pavior.workspaces.models import Workspace
@@ -178,8 +179,9 @@ def flush(jobs: list[Job]) -> None:
     outcomes: list[IngestResult | PaviorError] = []
     try:
         with _between_processes(), transaction.atomic():
-            for job in ready:
-                outcomes.append(_store_one(job))
+            stored = _store_simple(ready)
+            for i, job in enumerate(ready):
+                outcomes.append(stored[i] if i in stored else _store_one(job))
     except DatabaseError:
         log.exception("tracking flush could not be committed")
         # The writer keeps its connection between flushes; after a failure a
@@ -211,6 +213,17 @@ def _between_processes() -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _store_simple(jobs: list[Job]) -> dict[int, IngestResult]:
+    """The flush's plain batches in a few statements (pavior.tracking.bulk), in a
+    savepoint: if that fails, every batch goes through the one-batch path instead."""
+    try:
+        with transaction.atomic():
+            return store_simple(jobs)
+    except DatabaseError:
+        log.warning("grouped tracking write failed; storing the batches one by one")
+        return {}
 
 
 def _store_one(job: Job) -> IngestResult | PaviorError:
