@@ -304,26 +304,48 @@ def _run_in_transaction(imp: Import, progress: Any, step: Any) -> dict[str, Any]
 
 
 def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict[str, Any]:
-    with transaction.atomic():
-        columns = _columns(imp)
-        for col in columns:
-            if col.new:
-                create_attribute(imp.workspace, col.attr.name, col.attr.type.value)
-        stage = Stage(layout_for(columns), imp.token)
-        stage.create()
+    columns = _columns(imp)
+    options = _options(imp)
+    stage = Stage(layout_for(columns, options.empty_clears), imp.token)
+
+    def read() -> Report:
         with open(rejects_path(imp), "w", newline="", encoding="utf-8") as rejects:
-            report = run_pass(
+            return run_pass(
                 source_of(imp),
                 columns,
-                _options(imp),
+                options,
                 stage=stage.load,
                 rejects=rejects,
                 on_progress=progress,
                 should_stop=cancel_file.exists,
             )
+
+    def apply() -> dict[str, Any]:
+        for col in columns:
+            if col.new:
+                create_attribute(imp.workspace, col.attr.name, col.attr.type.value)
         step("merging")
         merged = stage.merge(imp.workspace_id, imp.mode, timezone.now(), step)
         step("committing")
+        return merged
+
+    if stage.pg:
+        with transaction.atomic():
+            stage.create()
+            report = read()
+            merged = apply()
+    else:
+        # The staging table is in SQLite's temp database: reading and staging
+        # the file takes no write lock on the main database, so the tracking
+        # intake keeps writing; only the merge holds the lock, in one transaction.
+        stage.create()
+        try:
+            with transaction.atomic():
+                report = read()
+            with transaction.atomic():
+                merged = apply()
+        finally:
+            stage.drop()
     dup_lines = stage.duplicate_lines if merged["duplicates"] else []
     return {
         "rows": report.rows,

@@ -40,21 +40,41 @@ class Stage:
         self.layout = layout
         self.pg = connection.vendor == "postgresql"
         self.table = f"imports_stage_{token[:16]}"
-        self.columns = ["line", "key", "ext_id"]
-        for b in layout.builtins:
-            self.columns += [f"v_{b}", f"s_{b}"]
+        self.columns = ["line", "ext_id"]
+        self.columns += [f"v_{b}" for b in layout.builtins]
+        if layout.trio:
+            self.columns += [f"s_{b}" for b in NAME_TRIO]
         if layout.has_custom:
             self.columns.append("patch")
-        self.columns.append("half")
+        if layout.trio:
+            self.columns.append("half")
+        self._email = self.columns.index("v_email") if "email" in layout.builtins else None
         self._seen: set[int] = set()
         self.maybe_duplicates = 0
         self.duplicate_lines: list[int] = []
         self.loaded = 0
 
+    def is_set(self, b: str) -> str:
+        """SQL: does staged row ``s`` set built-in ``b``?"""
+        if self.layout.trio and b in NAME_TRIO:
+            return f"s.s_{b}"
+        if self.layout.empty_clears:
+            return "true" if self.pg else "1"
+        return f"(s.v_{b} IS NOT NULL)"
+
+    @property
+    def key(self) -> str:
+        """SQL: the key a row names its user by (id, else email)."""
+        return "COALESCE(ext_id, v_email)" if self._email is not None else "ext_id"
+
     # --- loading --------------------------------------------------------------
 
     def create(self) -> None:
-        types = {"line": "bigint", "key": "text", "ext_id": "text", "patch": "jsonb"}
+        """The staging table. TEMP on both databases: on SQLite it lives in
+        the connection's temp database, so filling it takes no write lock
+        on the main database (other writers keep going while the file is
+        read); on PostgreSQL it is dropped at commit and never WAL-logged."""
+        types = {"line": "bigint", "ext_id": "text", "patch": "jsonb"}
         defs = []
         for c in self.columns:
             if c.startswith("v_"):
@@ -69,19 +89,31 @@ class Stage:
             if self.pg:
                 cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)}) ON COMMIT DROP")
             else:
-                cur.execute(f"DROP TABLE IF EXISTS {self.table}")
-                cur.execute(f"CREATE TABLE {self.table} ({', '.join(defs)})")
+                cur.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
+                cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)})")
+
+    def drop(self) -> None:
+        if not self.pg:
+            with connection.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
 
     def load(self, rows: list[StagedRow]) -> None:
-        seen = self._seen
-        for row in rows:
-            h = hash(row[1])
-            if h in seen:
-                self.maybe_duplicates += 1
-                if len(self.duplicate_lines) < 20:
-                    self.duplicate_lines.append(row[0])
-            else:
-                seen.add(h)
+        e = self._email
+        keys = [r[1] if r[1] is not None else r[e] for r in rows] if e is not None else None
+        hashes = list(map(hash, keys if keys is not None else (r[1] for r in rows)))
+        fresh = set(hashes)
+        again = fresh & self._seen
+        if again or len(fresh) < len(hashes):
+            # Rare: note the rows that repeat a key (hash equality may
+            # over-count; the merge removes only real duplicates).
+            local: set[int] = set()
+            for row, h in zip(rows, hashes, strict=True):
+                if h in again or h in local:
+                    self.maybe_duplicates += 1
+                    if len(self.duplicate_lines) < 20:
+                        self.duplicate_lines.append(row[0])
+                local.add(h)
+        self._seen |= fresh
         self.loaded += len(rows)
         with connection.cursor() as cur:
             if self.pg:
@@ -91,9 +123,11 @@ class Stage:
                         copy.write_row(row)
             else:
                 rows = self._sqlite_rows(rows)
-                marks = ", ".join(["%s"] * len(self.columns))
-                cur.executemany(
-                    f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})", rows
+                marks = ", ".join(["?"] * len(self.columns))
+                # The driver's cursor: Django's wrapper would rewrite the query per call.
+                cur.cursor.executemany(
+                    f"INSERT INTO temp.{self.table} ({', '.join(self.columns)}) VALUES ({marks})",
+                    rows,
                 )
 
     def _sqlite_rows(self, rows: list[StagedRow]) -> list[StagedRow]:
@@ -126,16 +160,21 @@ class Stage:
         with connection.cursor() as cur:
             if self.maybe_duplicates:
                 step("removing duplicates")
+                z_mail, a_mail, t_mail = (
+                    f"{x}.v_email" if has_email else "NULL" for x in ("z", "a", t)
+                )
                 # Last row wins: drop every row that a later row repeats.
                 if self.pg:
                     cur.execute(
-                        f"DELETE FROM {t} a USING {t} z WHERE z.key = a.key AND z.line > a.line"
+                        f"DELETE FROM {t} a USING {t} z WHERE z.line > a.line "
+                        f"AND COALESCE(z.ext_id, {z_mail}) = COALESCE(a.ext_id, {a_mail})"
                     )
                 else:
-                    cur.execute(f"CREATE INDEX {t}_key ON {t} (key, line)")
+                    cur.execute(f"CREATE INDEX {t}_key ON {t} ({self.key}, line)")
                     cur.execute(
                         f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {t} z "
-                        f"WHERE z.key = {t}.key AND z.line > {t}.line)"
+                        f"WHERE COALESCE(z.ext_id, {z_mail}) = COALESCE({t}.ext_id, {t_mail}) "
+                        f"AND z.line > {t}.line)"
                     )
                 result["duplicates"] += cur.rowcount
             step("matching users")
@@ -198,8 +237,6 @@ class Stage:
             step("creating users")
             cur.execute(self._insert_sql(), [ws, stamp, stamp, stamp])
             result["created"] = max(cur.rowcount, 0)
-            if not self.pg:
-                cur.execute(f"DROP TABLE {t}")
         return result
 
     def _fill_halves(self, cur: Any) -> None:
@@ -230,15 +267,16 @@ class Stage:
         distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
         sets, changed = [], []
         for b in self.layout.builtins:
+            on = self.is_set(b)
             if b == "email_subscription":
                 sets.append(
-                    f"email_subscription = CASE WHEN s.s_{b} AND NOT s.v_{b} THEN false "
+                    f"email_subscription = CASE WHEN {on} AND NOT s.v_{b} THEN false "
                     "ELSE p.email_subscription END"
                 )
-                changed.append(f"(s.s_{b} AND NOT s.v_{b} AND p.email_subscription)")
+                changed.append(f"({on} AND NOT s.v_{b} AND p.email_subscription)")
                 continue
-            sets.append(f"{b} = CASE WHEN s.s_{b} THEN s.v_{b} ELSE p.{b} END")
-            changed.append(f"(s.s_{b} AND s.v_{b} {distinct} p.{b})")
+            sets.append(f"{b} = CASE WHEN {on} THEN s.v_{b} ELSE p.{b} END")
+            changed.append(f"({on} AND s.v_{b} {distinct} p.{b})")
         sets.append("external_id = COALESCE(s.ext_id, p.external_id)")
         changed.append("(s.ext_id IS NOT NULL AND s.ext_id <> p.external_id)")
         if self.layout.has_custom:
@@ -266,14 +304,14 @@ class Stage:
             if name in ("email_subscription", "first_known_at"):
                 continue
             cols.append(name)
-            vals.append(f"CASE WHEN s.s_{name} THEN s.v_{name} END")
+            vals.append(f"CASE WHEN {self.is_set(name)} THEN s.v_{name} END")
         cols.append("email_subscription")
         vals.append(
             "COALESCE(s.v_email_subscription, true)" if "email_subscription" in b else "true"
         )
         cols.append("first_known_at")
         vals.append(
-            "CASE WHEN s.s_first_known_at THEN s.v_first_known_at ELSE %s END"
+            f"CASE WHEN {self.is_set('first_known_at')} THEN s.v_first_known_at ELSE %s END"
             if "first_known_at" in b
             else "%s"
         )

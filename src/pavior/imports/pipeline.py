@@ -106,17 +106,21 @@ class Layout:
     builtins: list[str]  # WRITABLE_BUILTINS that this import may set
     custom: list[Column]
     trio: bool  # name / first_name / last_name involved: derive per row
+    # Whether an empty cell clears. It decides how the merge knows that a row
+    # sets a built-in: keep -> the staged value is not NULL; clear -> always.
+    # Only the name trio needs per-row flags (derive_names may set a None).
+    empty_clears: bool = False
 
     @property
     def has_custom(self) -> bool:
         return bool(self.custom)
 
 
-def layout_for(columns: list[Column]) -> Layout:
+def layout_for(columns: list[Column], empty_clears: bool = False) -> Layout:
     names = {c.attr.name for c in columns}
     trio = bool(names & set(NAME_TRIO))
     builtins = [b for b in WRITABLE_BUILTINS if b in names or (trio and b in NAME_TRIO)]
-    return Layout(builtins, [c for c in columns if not c.attr.builtin], trio)
+    return Layout(builtins, [c for c in columns if not c.attr.builtin], trio, empty_clears)
 
 
 StagedRow = tuple[Any, ...]
@@ -136,7 +140,7 @@ def run_pass(
     report = Report(
         columns=[ColumnReport(c.header, c.attr.name, c.attr.type.value, c.new) for c in columns]
     )
-    layout = layout_for(columns)
+    layout = layout_for(columns, options.empty_clears)
     writer = None
     if rejects is not None:
         writer = csv.writer(rejects)
@@ -167,7 +171,6 @@ def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
         yield chunk
 
 
-_MISSING = object()  # cell is empty and means "leave unchanged"
 _SLOW = object()  # not settled by a fast path: go through coerce_value
 
 
@@ -182,14 +185,16 @@ def _process_chunk(
 ) -> list[StagedRow]:
     report.rows += len(chunk)
     errors: dict[int, list[str]] = {}
-    rows = []
-    for pos, (line, cells) in enumerate(chunk):
-        if len(cells) < width:
-            report.padded += 1
-            cells = cells + [""] * (width - len(cells))
-        elif len(cells) > width and any(c.strip() for c in cells[width:]):
-            errors[pos] = [f"line {line} has {len(cells)} fields, the header has {width}"]
-        rows.append(cells)
+    rows = [cells for _, cells in chunk]
+    lengths = set(map(len, rows))
+    if lengths != {width}:
+        # Only files with ragged rows pay for the per-row check.
+        for pos, (line, cells) in enumerate(chunk):
+            if len(cells) < width:
+                report.padded += 1
+                rows[pos] = cells + [""] * (width - len(cells))
+            elif len(cells) > width and any(c.strip() for c in cells[width:]):
+                errors[pos] = [f"line {line} has {len(cells)} fields, the header has {width}"]
     # Transpose once, then coerce column by column over the whole chunk.
     by_column = list(zip(*rows, strict=False)) if rows else []
     values: dict[str, list[Any]] = {}
@@ -199,10 +204,19 @@ def _process_chunk(
         )
     n = len(chunk)
     lines = [line for line, _ in chunk]
-    ext = values.get("id") or [_MISSING] * n
-    mail = values.get("email") or [_MISSING] * n
-    for pos in range(n):
-        if pos not in errors and _absent(ext[pos]) and _absent(mail[pos]):
+    ext = values.get("id")
+    mail = values.get("email")
+    # A row needs an id or an email (None: empty cell, or a cell that failed).
+    if ext is None or mail is None:
+        only = ext if ext is not None else mail
+        if only is None:
+            nobody = range(n)
+        else:
+            nobody = [pos for pos, v in enumerate(only) if v is None]
+    else:
+        nobody = [pos for pos, (e, m) in enumerate(zip(ext, mail, strict=True)) if e is m is None]
+    for pos in nobody:
+        if pos not in errors:
             errors[pos] = ["the row has no id and no email"]
     staged = _stage_rows(lines, values, layout, n)
     if errors:
@@ -220,10 +234,6 @@ def _process_chunk(
     return staged
 
 
-def _absent(v: Any) -> bool:
-    return v is _MISSING or v is None
-
-
 def _coerce_column(
     col: Column,
     cells: tuple[str, ...],
@@ -232,8 +242,9 @@ def _coerce_column(
     rep: ColumnReport,
     errors: dict[int, list[str]],
 ) -> list[Any]:
+    """Stored values of one column; None for an empty cell (which the layout
+    reads as "unchanged" or "clear") and for a refused one (its row is rejected)."""
     attr = col.attr
-    empty: Any = None if options.empty_clears else _MISSING
     maxlen = options.max_string_length
     cache: dict[str, Any] = {}
     if attr.type is AttrType.STRING:
@@ -241,11 +252,11 @@ def _coerce_column(
         out = [
             (c if len(c) <= maxlen and "\x00" not in c else _SLOW)
             if c and not c.isspace()
-            else empty
+            else None
             for c in cells
         ]
     else:
-        out = [empty if not c or c.isspace() else _SLOW for c in cells]
+        out = [None if not c or c.isspace() else _SLOW for c in cells]
     is_date = attr.type is AttrType.DATE
     for pos, v in enumerate(out):
         if v is not _SLOW:
@@ -279,88 +290,98 @@ def _coerce_column(
     return out
 
 
-def _trio(
-    values: dict[str, list[Any]], n: int
-) -> tuple[list[Any], list[Any], list[Any], list[bool]]:
-    """name / first_name / last_name per row after derive_names, and the rows
-    that give one half only (their name needs the stored user's other half)."""
-    miss = [_MISSING] * n
-    cols = [values.get(k, miss) for k in NAME_TRIO]
-    out_n, out_f, out_l, half = [], [], [], []
-    cache: dict[tuple[Any, ...], tuple[Any, Any, Any, bool]] = {}
+_TrioRow = tuple[Any, Any, Any, bool, bool, bool, bool]
+
+
+def _trio(values: dict[str, list[Any]], n: int, empty_clears: bool) -> list[list[Any]]:
+    """name, first_name, last_name after derive_names, whether the row sets
+    each, and whether it gives one half only (its name then needs the stored
+    user's other half): seven columns."""
+    none = [None] * n
+    cols = [values.get(k, none) for k in NAME_TRIO]
+    mapped = [k in values for k in NAME_TRIO]
+    cache: dict[tuple[Any, ...], _TrioRow] = {}
+    out: list[_TrioRow] = []
     for t in zip(*cols, strict=True):
         r = cache.get(t)
         if r is None:
-            given = {k: v for k, v in zip(NAME_TRIO, t, strict=True) if v is not _MISSING}
+            # A mapped column's None is an empty cell: it clears, or leaves unchanged.
+            given = {
+                k: v
+                for k, v, m in zip(NAME_TRIO, t, mapped, strict=True)
+                if m and (empty_clears or v is not None)
+            }
             if ("first_name" in given) != ("last_name" in given) and "name" not in given:
                 d, is_half = given, True
             else:
                 d, is_half = derive_names(given), False
             r = (
-                d.get("name", _MISSING),
-                d.get("first_name", _MISSING),
-                d.get("last_name", _MISSING),
+                d.get("name"),
+                d.get("first_name"),
+                d.get("last_name"),
+                "name" in d,
+                "first_name" in d,
+                "last_name" in d,
                 is_half,
             )
             if len(cache) < 50000:
                 cache[t] = r
-        out_n.append(r[0])
-        out_f.append(r[1])
-        out_l.append(r[2])
-        half.append(r[3])
-    return out_n, out_f, out_l, half
+        out.append(r)
+    return [list(c) for c in zip(*out, strict=True)] if out else [[] for _ in range(7)]
 
 
 def _stage_rows(
     lines: list[int], values: dict[str, list[Any]], layout: Layout, n: int
 ) -> list[StagedRow]:
-    """Rows of (line, key, ext_id, [value, set] per built-in, patch JSON, half)."""
-    miss = [_MISSING] * n
-    ext = [None if v is _MISSING else v for v in values.get("id", miss)]
+    """Rows of (line, ext_id, value per built-in, [name trio set flags],
+    [patch JSON], [half]); see merge.Stage for the columns."""
+    none = [None] * n
     cols: dict[str, list[Any]] = dict(values)
-    half = [False] * n
+    flags: list[list[Any]] = []
     if layout.trio:
-        cols["name"], cols["first_name"], cols["last_name"], half = _trio(values, n)
-    email = cols.get("email", miss)
-    key = [
-        e if e is not None else (None if m is _MISSING else m)
-        for e, m in zip(ext, email, strict=True)
-    ]
-    parts: list[list[Any]] = [lines, key, ext]
-    for b in layout.builtins:
-        vals = cols.get(b, miss)
-        parts.append([None if v is _MISSING else v for v in vals])
-        parts.append([v is not _MISSING for v in vals])
+        t = _trio(values, n, layout.empty_clears)
+        cols["name"], cols["first_name"], cols["last_name"] = t[0], t[1], t[2]
+        flags = t[3:]
+    parts: list[list[Any]] = [lines, values.get("id", none)]
+    parts += [cols.get(b, none) for b in layout.builtins]
+    if layout.trio:
+        parts += flags[:3]
     if layout.custom:
-        frags = [_fragments(c.attr, values[c.attr.name]) for c in layout.custom]
-        patches = []
-        for t in zip(*frags, strict=True):
-            body = ",".join([f for f in t if f is not None])
-            patches.append("{" + body + "}" if body else None)
+        clears = layout.empty_clears
+        frags = [_fragments(c.attr, values[c.attr.name], clears) for c in layout.custom]
+        if len(frags) == 1:
+            patches = ["{" + f + "}" if f is not None else None for f in frags[0]]
+        else:
+            patches = []
+            for t2 in zip(*frags, strict=True):
+                body = ",".join(filter(None, t2))
+                patches.append("{" + body + "}" if body else None)
         parts.append(patches)
-    parts.append(half)
+    if layout.trio:
+        parts.append(flags[3])
     return list(zip(*parts, strict=True))
 
 
-def _fragments(attr: AttributeDef, vals: list[Any]) -> list[str | None]:
+def _fragments(attr: AttributeDef, vals: list[Any], empty_clears: bool) -> list[str | None]:
     """'"key":value' JSON text per row (None where the cell leaves it unchanged)."""
     prefix = encode_basestring(attr.name) + ":"
+    null = prefix + "null" if empty_clears else None
     cache: dict[Any, str] = {}
     out: list[str | None] = []
+    append = out.append
+    string = attr.type is AttrType.STRING
     for v in vals:
-        if v is _MISSING:
-            out.append(None)
+        if v is None:
+            append(null)
             continue
-        if attr.type is AttrType.STRING and v is not None:
-            out.append(prefix + encode_basestring(v))
-            continue
-        key = (type(v), v)
+        # One column holds one type, except numbers (1 and 1.0 are equal keys).
+        key = v if string else (type(v), v)
         f = cache.get(key)
         if f is None:
             f = prefix + _json_scalar(attr, v)
             if len(cache) < 20000:
                 cache[key] = f
-        out.append(f)
+        append(f)
     return out
 
 
