@@ -20,6 +20,7 @@ path, in the same transaction.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -159,6 +160,28 @@ def _update_people(people: list[Person]) -> None:
         values = [f.get_db_prep_save(getattr(person, f.attname), connection) for f in fields]
         stamp = Person._meta.get_field("updated_at").get_db_prep_save(now, connection)
         rows.append([*values, stamp, person.pk])
-    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in (*UPDATED, "updated_at"))
+    table = Person._meta.db_table
+    names = (*UPDATED, "updated_at")
+    if connection.vendor == "postgresql":
+        # One statement for all of them: executemany is one UPDATE per user.
+        doc = [
+            {"id": pk, **{n: _jsonable(v) for n, v in zip(names, values, strict=True)}}
+            for *values, pk in rows
+        ]
+        sets = ", ".join(f"{n} = v.{n}" for n in names)
+        sql = (
+            f"UPDATE {table} AS p SET {sets} FROM json_to_recordset(%s::json) AS v(id bigint, "
+            "total_visits integer, total_time_spent double precision, "
+            "last_seen_at timestamptz, last_activity_at timestamptz, city text, country text, "
+            "updated_at timestamptz) WHERE p.id = v.id"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [json.dumps(doc, separators=(",", ":"))])
+        return
+    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
     with connection.cursor() as cur:
-        cur.executemany(f"UPDATE {Person._meta.db_table} SET {sets} WHERE id = %s", rows)
+        cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
+
+
+def _jsonable(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value

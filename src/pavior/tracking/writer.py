@@ -176,17 +176,13 @@ def flush(jobs: list[Job]) -> None:
     # One lock order for every flush: two processes' writers never deadlock on
     # each other's person rows.
     ready.sort(key=lambda j: (j.workspace.pk if j.workspace else 0, j.identity.key or ""))
-    outcomes: list[IngestResult | PaviorError] = []
-    try:
-        with _between_processes(), transaction.atomic():
-            stored = _store_simple(ready)
-            for i, job in enumerate(ready):
-                outcomes.append(stored[i] if i in stored else _store_one(job))
-    except DatabaseError:
-        log.exception("tracking flush could not be committed")
-        # The writer keeps its connection between flushes; after a failure a
-        # fresh one replaces it rather than a possibly broken one being reused.
-        connection.close()
+    outcomes = _commit(ready, grouped=True)
+    if outcomes is None:
+        # The grouped statements or the commit failed and took the transaction
+        # with them, so nothing of the flush is stored. Once more with every
+        # batch in its own savepoint: one batch's failure is then only its own.
+        outcomes = _commit(ready, grouped=False)
+    if outcomes is None:
         for job in ready:
             job.done(unavailable())
         return
@@ -215,15 +211,20 @@ def _between_processes() -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _store_simple(jobs: list[Job]) -> dict[int, IngestResult]:
-    """The flush's plain batches in a few statements (pavior.tracking.bulk), in a
-    savepoint: if that fails, every batch goes through the one-batch path instead."""
+def _commit(ready: list[Job], *, grouped: bool) -> list[IngestResult | PaviorError] | None:
+    """One transaction for the flush: the plain batches together
+    (pavior.tracking.bulk) when `grouped`, the others one by one; None if it
+    could not be committed."""
     try:
-        with transaction.atomic():
-            return store_simple(jobs)
+        with _between_processes(), transaction.atomic():
+            stored = store_simple(ready) if grouped else {}
+            return [stored[i] if i in stored else _store_one(j) for i, j in enumerate(ready)]
     except DatabaseError:
-        log.warning("grouped tracking write failed; storing the batches one by one")
-        return {}
+        log.warning("tracking flush of %d batches failed", len(ready), exc_info=not grouped)
+        # The writer keeps its connection between flushes; after a failure a
+        # fresh one replaces it rather than a possibly broken one being reused.
+        connection.close()
+        return None
 
 
 def _store_one(job: Job) -> IngestResult | PaviorError:
