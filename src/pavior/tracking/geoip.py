@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pavior.core.countries import country_name
+
 log = logging.getLogger("pavior.tracking")
 
 
@@ -77,6 +79,9 @@ class MaxMindGeoIP:
             return None
         city = _name(record, "city")
         country = _name(record, "country") or _name(record, "country_code")
+        if country is not None and len(country) == 2:
+            # Databases that carry only ISO codes (DB-IP Lite) read like GeoLite2.
+            country = country_name(country)
         if city is None and country is None:
             return None
         return Place(city=city, country=country)
