@@ -93,7 +93,10 @@ CHROMIUM_ARGS = [
 ARTIFACTS = os.environ.get("PAVIOR_TEST_ARTIFACTS", os.path.join(os.getcwd(), "test-artifacts"))
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running
+# in the main thread while it is started, and tests of other modules that call
+# asyncio.run() (the intake's ASGI tests) must not find one.
+@pytest.fixture(scope="module")
 def browser() -> Any:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
