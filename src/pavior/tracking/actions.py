@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -313,8 +315,8 @@ def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[t
             "m": e.message_id,
             "t": e.type,
             "s": e.website,
-            "a": e.at.isoformat(),
-            "r": received_at.isoformat(),
+            "a": e.at,
+            "r": received_at,
             "d": e.data,
         }
         for workspace_id, person_id, e, received_at in rows
@@ -326,9 +328,40 @@ def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[t
         "a timestamptz, r timestamptz, d jsonb) "
         "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [json.dumps(doc, separators=(",", ":"))])
-        return {(r[0], r[1]) for r in cur.fetchall()}
+    rows_in = pg_execute(sql, [json_document(doc)])
+    return {(r[0], r[1]) for r in rows_in}
+
+
+def json_document(value: Any) -> str:
+    """A JSON parameter for PostgreSQL (datetimes as RFC 3339).
+
+    orjson is several times faster than json.dumps here, where it ran for
+    every stored event; values it refuses (integers past 64 bits) fall back to
+    json.dumps, so what can be stored does not depend on the encoder.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), default=_isoformat)
+
+
+def _isoformat(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def pg_execute(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one of the intake's fixed statements as a prepared statement (PostgreSQL).
+
+    Django's cursors bind client-side and never prepare, so PostgreSQL parsed
+    and planned each statement of every flush again; these few statements
+    never change their text, so preparing them once per connection saves that.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params, prepare=True)
+        return cur.fetchall() if cur.description else []
 
 
 def _apply_attributes(

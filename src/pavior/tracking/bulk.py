@@ -20,7 +20,6 @@ path, in the same transaction.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,7 +37,9 @@ from pavior.tracking.actions import (
     IngestResult,
     derive,
     insert_raw_events,
+    json_document,
     person_from_row,
+    pg_execute,
 )
 from pavior.tracking.geoip import Place
 from pavior.workspaces.models import Workspace
@@ -132,20 +133,25 @@ def _lock_people(batches: list[Batch]) -> dict[tuple[int, str], Person]:
     for b in batches:
         ws, key = _key(b)
         by_workspace.setdefault(ws, []).append(key)
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     table = Person._meta.db_table
+    columns = ", ".join(DERIVED_FIELDS)
     found: dict[tuple[int, str], Person] = {}
     for ws, keys in sorted(by_workspace.items()):
-        marks = ",".join(["%s"] * len(keys))
-        sql = (
-            f"SELECT {', '.join(DERIVED_FIELDS)} FROM {table} "
-            f"WHERE workspace_id = %s AND external_id IN ({marks}) ORDER BY id{lock}"
-        )
-        with connection.cursor() as cur:
-            cur.execute(sql, [ws, *keys])
-            for row in cur.fetchall():
-                person = person_from_row(row)
-                found[(ws, person.external_id)] = person
+        if connection.vendor == "postgresql":
+            sql = (
+                f"SELECT {columns} FROM {table} "
+                "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id FOR UPDATE"
+            )
+            rows = pg_execute(sql, [ws, keys])
+        else:
+            marks = ",".join(["%s"] * len(keys))
+            where = f"workspace_id = %s AND external_id IN ({marks})"
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {columns} FROM {table} WHERE {where}", [ws, *keys])
+                rows = cur.fetchall()
+        for row in rows:
+            person = person_from_row(row)
+            found[(ws, person.external_id)] = person
     return found
 
 
@@ -164,10 +170,7 @@ def _update_people(people: list[Person]) -> None:
     names = (*UPDATED, "updated_at")
     if connection.vendor == "postgresql":
         # One statement for all of them: executemany is one UPDATE per user.
-        doc = [
-            {"id": pk, **{n: _jsonable(v) for n, v in zip(names, values, strict=True)}}
-            for *values, pk in rows
-        ]
+        doc = [{"id": pk, **dict(zip(names, values, strict=True))} for *values, pk in rows]
         sets = ", ".join(f"{n} = v.{n}" for n in names)
         sql = (
             f"UPDATE {table} AS p SET {sets} FROM json_to_recordset(%s::json) AS v(id bigint, "
@@ -175,13 +178,8 @@ def _update_people(people: list[Person]) -> None:
             "last_seen_at timestamptz, last_activity_at timestamptz, city text, country text, "
             "updated_at timestamptz) WHERE p.id = v.id"
         )
-        with connection.cursor() as cur:
-            cur.execute(sql, [json.dumps(doc, separators=(",", ":"))])
+        pg_execute(sql, [json_document(doc)])
         return
     sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
     with connection.cursor() as cur:
         cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
-
-
-def _jsonable(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
