@@ -179,6 +179,15 @@ class Stage:
                 result["duplicates"] += cur.rowcount
             step("matching users")
             ws = workspace_id
+            if self.pg:
+                # Statistics for the planner (autovacuum never analyzes a TEMP
+                # table), and room for the joins' hashes and sorts in memory.
+                cur.execute(f"ANALYZE {t}")
+                cur.execute("SET LOCAL work_mem = '256MB'")
+                # New index entries for person_email_trgm (GIN) go to its pending
+                # list and are merged in bulk later (autovacuum), instead of one
+                # trigram posting-tree insert each; measured 11 s -> 4 s per 200k rows.
+                cur.execute("SET LOCAL gin_pending_list_limit = '1GB'")
             cur.execute(
                 f"UPDATE {t} SET person_id = p.id FROM {PERSON} p "
                 f"WHERE {t}.ext_id IS NOT NULL AND p.workspace_id = %s "
@@ -326,9 +335,12 @@ class Stage:
             vals.append("'{}'")
         cols += ["created_at", "updated_at"]
         vals += ["%s", "%s"]
+        # In key order: the unique (workspace_id, external_id) index and the
+        # others that follow it take the new entries almost in sequence
+        # instead of all over the tree (11 s -> 6.6 s per 200k rows).
         return (
             f"INSERT INTO {PERSON} ({', '.join(cols)}) SELECT {', '.join(vals)} "
-            f"FROM {t} s WHERE s.person_id IS NULL ORDER BY s.line"
+            f"FROM {t} s WHERE s.person_id IS NULL ORDER BY {key}"
         )
 
 
