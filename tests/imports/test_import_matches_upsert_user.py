@@ -53,6 +53,9 @@ ROWS = [
     ["u3", "", "", "", "Zed", "", "", "", "", "", "", "true", ""],
     ["u4", "u4@x.io", "", "", "", "", "", "pro", "", "", "true", "", ""],
     ["", "new-mail@x.io", "Solo", "", "", "", "", "", "7", "", "", "", ""],
+    # A new user named by email only, then by id and that email: one user, p1.
+    ["", "pair@x.io", "", "", "", "", "", "", "", "", "", "", ""],
+    ["p1", "pair@x.io", "Pat Pair", "", "", "", "Oslo", "team", "", "", "", "", ""],
 ]
 
 
@@ -87,7 +90,9 @@ def test_bulk_merge_equals_per_row_upsert(db: Any, run_csv: Any) -> None:
     bulk_ws = _setup("Bulk")
     imp = run_import_bytes(bulk_ws, buf.getvalue().encode())
     assert imp.status == "done", imp.error
-    assert imp.result["created"] == 2
+    assert imp.result["created"] == 3
+    assert imp.result["duplicates"] == 1  # the email-only row and p1 are one user
+    assert imp.result["subscription_kept"] == 1  # u3 asked for true and stays unsubscribed
     assert imp.result["updated"] == 3
     assert imp.result["unchanged"] == 1  # u4: same plan and vip
 
@@ -106,3 +111,6 @@ def test_bulk_merge_equals_per_row_upsert(db: Any, run_csv: Any) -> None:
     assert m9.email == "mail-only@x.io" and m9.city == "Lyon"
     u2 = Person.objects.get(workspace=bulk_ws, external_id="u2")
     assert u2.first_known_at.year == 2020 and u2.name == "Bo Diddley"
+    p1 = Person.objects.get(workspace=bulk_ws, external_id="p1")
+    assert p1.email == "pair@x.io" and p1.name == "Pat Pair"
+    assert not Person.objects.filter(workspace=bulk_ws, external_id="pair@x.io").exists()

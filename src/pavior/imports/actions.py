@@ -355,6 +355,8 @@ def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict
         "skipped": merged["skipped"],
         "rejected": report.rejected,
         "duplicates": merged["duplicates"],
+        # Rows whose email_subscription=true was not applied (the user had unsubscribed).
+        "subscription_kept": merged["subscription_kept"],
         "duplicate_lines": dup_lines,
         "padded": report.padded,
         "columns": [c.as_json() for c in report.columns],

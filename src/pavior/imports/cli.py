@@ -158,6 +158,11 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"{s['unchanged']:,} unchanged, {s['skipped']:,} skipped, {s['rejected']:,} rejected"
         + (f", {s['duplicates']:,} duplicates (last row won)" if s["duplicates"] else "")
     )
+    if s.get("subscription_kept"):
+        click.echo(
+            f"  {s['subscription_kept']:,} rows asked to resubscribe users who had "
+            "unsubscribed; they stay unsubscribed"
+        )
     for r in s.get("rejected_samples", [])[:5]:
         click.echo(f"  line {r['line']}: {r['reason']}")
     if s["rejected"]:

@@ -160,23 +160,7 @@ class Stage:
         with connection.cursor() as cur:
             if self.maybe_duplicates:
                 step("removing duplicates")
-                z_mail, a_mail, t_mail = (
-                    f"{x}.v_email" if has_email else "NULL" for x in ("z", "a", t)
-                )
-                # Last row wins: drop every row that a later row repeats.
-                if self.pg:
-                    cur.execute(
-                        f"DELETE FROM {t} a USING {t} z WHERE z.line > a.line "
-                        f"AND COALESCE(z.ext_id, {z_mail}) = COALESCE(a.ext_id, {a_mail})"
-                    )
-                else:
-                    cur.execute(f"CREATE INDEX {t}_key ON {t} ({self.key}, line)")
-                    cur.execute(
-                        f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {t} z "
-                        f"WHERE COALESCE(z.ext_id, {z_mail}) = COALESCE({t}.ext_id, {t_mail}) "
-                        f"AND z.line > {t}.line)"
-                    )
-                result["duplicates"] += cur.rowcount
+                result["duplicates"] += self._drop_repeats(cur)
             step("matching users")
             ws = workspace_id
             if self.pg:
@@ -216,6 +200,7 @@ class Stage:
                     f"WHERE {t}.ext_id IS NULL AND {t}.person_id IS NULL",
                     [ws],
                 )
+                result["duplicates"] += self._fold_new_email_rows(cur)
                 # Two rows with different keys may still find the same user.
                 cur.execute(
                     f"SELECT 1 FROM {t} WHERE person_id IS NOT NULL "
@@ -238,6 +223,16 @@ class Stage:
                 self._fill_halves(cur)
             cur.execute(f"SELECT count(*) FROM {t} WHERE person_id IS NOT NULL")
             matched = cur.fetchone()[0]
+            result["subscription_kept"] = 0
+            if "email_subscription" in b:
+                # true never resubscribes someone who unsubscribed: say how many
+                # rows asked for it, rather than count them as applied.
+                cur.execute(
+                    f"SELECT count(*) FROM {t} s JOIN {PERSON} p ON p.id = s.person_id "
+                    f"WHERE {self.is_set('email_subscription')} AND s.v_email_subscription "
+                    "AND NOT p.email_subscription"
+                )
+                result["subscription_kept"] = cur.fetchone()[0]
             step("updating users")
             stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
             cur.execute(self._update_sql(), [stamp])
@@ -247,6 +242,51 @@ class Stage:
             cur.execute(self._insert_sql(), [ws, stamp, stamp, stamp])
             result["created"] = max(cur.rowcount, 0)
         return result
+
+    def _drop_repeats(self, cur: Any) -> int:
+        """Last row wins: drop every row that a later row repeats (same key)."""
+        t = self.table
+        mail = "v_email" if self._email is not None else "NULL"
+        z_key = f"COALESCE(z.ext_id, z.{mail})" if self._email is not None else "z.ext_id"
+        if self.pg:
+            a_key = z_key.replace("z.", "a.")
+            cur.execute(
+                f"DELETE FROM {t} a USING {t} z WHERE z.line > a.line AND {z_key} = {a_key}"
+            )
+        else:
+            t_key = z_key.replace("z.", f"{t}.")
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {t}_key ON {t} ({self.key}, line)")
+            cur.execute(
+                f"DELETE FROM {t} WHERE EXISTS (SELECT 1 FROM {t} z "
+                f"WHERE {z_key} = {t_key} AND z.line > {t}.line)"
+            )
+        return max(cur.rowcount, 0)
+
+    def _fold_new_email_rows(self, cur: Any) -> int:
+        """A row with only an email and a row with an id and that email, when
+        no user matches either: upsert_user row by row makes one user (the
+        later row finds the earlier one by email, or upgrades it to the id),
+        so the email-only row takes that id and the two count as the same
+        user (last row wins). Returns the rows dropped."""
+        t = self.table
+        cur.execute(
+            f"SELECT 1 FROM {t} WHERE ext_id IS NULL AND person_id IS NULL "
+            "AND v_email IS NOT NULL LIMIT 1"
+        )
+        if cur.fetchone() is None:
+            return 0
+        cur.execute(f"SELECT 1 FROM {t} WHERE ext_id IS NOT NULL AND person_id IS NULL LIMIT 1")
+        if cur.fetchone() is None:
+            return 0
+        cur.execute(
+            f"UPDATE {t} SET ext_id = z.ext_id FROM ("
+            "SELECT v_email, ext_id, "
+            "row_number() OVER (PARTITION BY v_email ORDER BY line DESC) AS n "
+            f"FROM {t} WHERE ext_id IS NOT NULL AND person_id IS NULL AND v_email IS NOT NULL"
+            f") z WHERE z.n = 1 AND z.v_email = {t}.v_email "
+            f"AND {t}.ext_id IS NULL AND {t}.person_id IS NULL"
+        )
+        return self._drop_repeats(cur) if cur.rowcount else 0
 
     def _fill_halves(self, cur: Any) -> None:
         """Rows that give only first_name or only last_name: name comes from
