@@ -270,23 +270,33 @@ def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple
         return set()
     if connection.vendor == "postgresql":
         return _insert_raw_events_pg(rows)
+    # SQLite: the raw sqlite3 cursor with its own placeholders, since Django's
+    # wrapper rewrote the %s of every long statement with a regex; datetimes
+    # as Django stores them (naive UTC text), without its per-value checks.
+    adapt = (
+        _sqlite_datetime
+        if connection.timezone_name == "UTC"
+        else connection.ops.adapt_datetimefield_value
+    )
     table = RawEvent._meta.db_table
-    ops = connection.ops
-    one = "(%s,%s,%s,%s,%s,%s,%s,%s)"
+    one = "(?,?,?,?,?,?,?,?)"
     inserted: set[tuple[int, str]] = set()
+    received: dict[datetime, str] = {}
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         params: list[Any] = []
         for workspace_id, person_id, e, received_at in chunk:
-            data = None if e.data is None else json.dumps(e.data, separators=(",", ":"))
+            if received_at not in received:
+                received[received_at] = adapt(received_at)
+            data = None if e.data is None else json_document(e.data)
             params += [
                 workspace_id,
                 person_id,
                 e.message_id,
                 e.type,
                 e.website,
-                ops.adapt_datetimefield_value(e.at),
-                ops.adapt_datetimefield_value(received_at),
+                adapt(e.at),
+                received[received_at],
                 data,
             ]
         sql = (
@@ -294,10 +304,20 @@ def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple
             f"received_at, data) VALUES {','.join([one] * len(chunk))} "
             "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
         )
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            inserted.update((r[0], r[1]) for r in cur.fetchall())
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            cur = connection.connection.cursor()
+            try:
+                cur.execute(sql, params)
+                inserted.update((r[0], r[1]) for r in cur.fetchall())
+            finally:
+                cur.close()
     return inserted
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """DatabaseOperations.adapt_datetimefield_value of SQLite with a UTC connection."""
+    return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
 def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
