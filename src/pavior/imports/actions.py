@@ -16,6 +16,7 @@ from pavior.core.attributes import AttributeDef
 from pavior.core.csv_rules import infer_column_type, match_header, propose_attribute_name
 from pavior.core.errors import InvalidValue, NotFound, PaviorError
 from pavior.imports import mapping as mapping_rules
+from pavior.imports import parallel
 from pavior.imports.merge import Stage
 from pavior.imports.models import Import, Mode, Status
 from pavior.imports.pipeline import Cancelled, Options, Report, layout_for, run_pass
@@ -309,6 +310,16 @@ def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict
     stage = Stage(layout_for(columns, options.empty_clears), imp.token)
 
     def read() -> Report:
+        if parallel.worth_it(imp.size):
+            return parallel.run_pass_parallel(
+                source_of(imp),
+                columns,
+                options,
+                stage=stage.load,
+                rejects_path=rejects_path(imp),
+                on_progress=progress,
+                should_stop=cancel_file.exists,
+            )
         with open(rejects_path(imp), "w", newline="", encoding="utf-8") as rejects:
             return run_pass(
                 source_of(imp),
