@@ -10,15 +10,17 @@ provably the same (a short plain string is itself).
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as encode_basestring  # type: ignore[attr-defined]
+from operator import itemgetter
 from typing import Any, TextIO
 
-from pavior.core.attributes import AttributeDef, AttrType, coerce_value
+from pavior.core.attributes import AttributeDef, AttrType
+from pavior.core.bulk import coerce_cells
 from pavior.core.csv_rules import date_order_evidence
 from pavior.core.dates import to_epoch
-from pavior.core.errors import PaviorError
 from pavior.core.profile import derive_names
 from pavior.imports.mapping import Column
 from pavior.imports.reading import CsvFile, iter_rows
@@ -171,9 +173,6 @@ def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
         yield chunk
 
 
-_SLOW = object()  # not settled by a fast path: go through coerce_value
-
-
 def _process_chunk(
     chunk: list[tuple[int, list[str]]],
     columns: list[Column],
@@ -245,49 +244,26 @@ def _coerce_column(
     """Stored values of one column; None for an empty cell (which the layout
     reads as "unchanged" or "clear") and for a refused one (its row is rejected)."""
     attr = col.attr
-    maxlen = options.max_string_length
-    cache: dict[str, Any] = {}
-    if attr.type is AttrType.STRING:
-        # Exactly what coerce_value returns for a short string without NUL.
-        out = [
-            (c if len(c) <= maxlen and "\x00" not in c else _SLOW)
-            if c and not c.isspace()
-            else None
-            for c in cells
-        ]
-    else:
-        out = [None if not c or c.isspace() else _SLOW for c in cells]
-    is_date = attr.type is AttrType.DATE
-    for pos, v in enumerate(out):
-        if v is not _SLOW:
-            continue
-        cell = cells[pos]
-        hit = cache.get(cell, _SLOW)
-        if hit is not _SLOW:
-            out[pos] = hit
-            continue
-        if is_date and options.day_first is None:
+    values, refused = coerce_cells(
+        attr, cells, day_first=options.day_first, max_string_length=options.max_string_length
+    )
+    if attr.type is AttrType.DATE and options.day_first is None:
+        for cell, k in Counter(cells).items():
             evidence = date_order_evidence(cell)
             if evidence == "ambiguous":
-                rep.ambiguous_dates += 1
+                rep.ambiguous_dates += k
             elif evidence == "day_first":
-                rep.day_first_evidence += 1
+                rep.day_first_evidence += k
             elif evidence == "month_first":
-                rep.month_first_evidence += 1
-        try:
-            value = coerce_value(attr, cell, day_first=options.day_first, max_string_length=maxlen)
-        except PaviorError as e:
-            rep.bad += 1
-            if len(rep.samples) < SAMPLES:
-                shown = cell if len(cell) <= 80 else cell[:80] + "…"
-                rep.samples.append({"line": chunk[pos][0], "value": shown, "message": e.message})
-            errors.setdefault(pos, []).append(f"{col.header or attr.name}: {e.message}")
-            out[pos] = None
-            continue
-        if len(cache) < 20000:
-            cache[cell] = value
-        out[pos] = value
-    return out
+                rep.month_first_evidence += k
+    for pos, message in refused.items():  # in position order
+        rep.bad += 1
+        if len(rep.samples) < SAMPLES:
+            cell = cells[pos]
+            shown = cell if len(cell) <= 80 else cell[:80] + "…"
+            rep.samples.append({"line": chunk[pos][0], "value": shown, "message": message})
+        errors.setdefault(pos, []).append(f"{col.header or attr.name}: {message}")
+    return values
 
 
 _TrioRow = tuple[Any, Any, Any, bool, bool, bool, bool]
@@ -327,7 +303,7 @@ def _trio(values: dict[str, list[Any]], n: int, empty_clears: bool) -> list[list
             if len(cache) < 50000:
                 cache[t] = r
         out.append(r)
-    return [list(c) for c in zip(*out, strict=True)] if out else [[] for _ in range(7)]
+    return [list(map(itemgetter(i), out)) for i in range(7)]
 
 
 def _stage_rows(
@@ -351,6 +327,9 @@ def _stage_rows(
         frags = [_fragments(c.attr, values[c.attr.name], clears) for c in layout.custom]
         if len(frags) == 1:
             patches = ["{" + f + "}" if f is not None else None for f in frags[0]]
+        elif not any(None in f for f in frags):
+            # Every row gives every custom value: join at C speed.
+            patches = list(map("{{{}}}".format, map(",".join, zip(*frags, strict=True))))
         else:
             patches = []
             for t2 in zip(*frags, strict=True):
