@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -232,14 +232,19 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def column(name: str) -> models.Field[Any, Any]:
+    """A concrete Person field (get_field's type also allows relations)."""
+    field = Person._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
 def _save_fields(person: Person, fields: Iterable[str]) -> None:
     """person.save(update_fields=…) as one plain UPDATE (no signals are attached
     to Person; the ORM's save machinery cost more than the statement)."""
     person.updated_at = timezone.now()
     names = [*sorted(fields), "updated_at"]
-    values = [
-        Person._meta.get_field(n).get_db_prep_save(getattr(person, n), connection) for n in names
-    ]
+    values = [column(n).get_db_prep_save(getattr(person, n), connection) for n in names]
     sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
     with connection.cursor() as cur:
         cur.execute(
@@ -281,7 +286,7 @@ def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple
     table = RawEvent._meta.db_table
     one = "(?,?,?,?,?,?,?,?)"
     inserted: set[tuple[int, str]] = set()
-    received: dict[datetime, str] = {}
+    received: dict[datetime, Any] = {}
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         params: list[Any] = []

@@ -35,6 +35,7 @@ from pavior.tracking.actions import (
     Event,
     Identity,
     IngestResult,
+    column,
     derive,
     insert_raw_events,
     json_document,
@@ -159,12 +160,12 @@ def _update_people(people: list[Person]) -> None:
     if not people:
         return
     now = timezone.now()
-    fields = [Person._meta.get_field(n) for n in UPDATED]
+    fields = [column(n) for n in UPDATED]
     rows = []
     for person in people:
         person.updated_at = now
         values = [f.get_db_prep_save(getattr(person, f.attname), connection) for f in fields]
-        stamp = Person._meta.get_field("updated_at").get_db_prep_save(now, connection)
+        stamp = column("updated_at").get_db_prep_save(now, connection)
         rows.append([*values, stamp, person.pk])
     table = Person._meta.db_table
     names = (*UPDATED, "updated_at")
