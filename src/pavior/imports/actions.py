@@ -346,13 +346,14 @@ def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict
             report = read()
             merged = apply()
     else:
-        # The staging table is in SQLite's temp database: reading and staging
-        # the file takes no write lock on the main database, so the tracking
-        # intake keeps writing; only the merge holds the lock, in one transaction.
+        # The staging table is in SQLite's temp database and is filled in
+        # autocommit mode (our transactions are BEGIN IMMEDIATE, which would
+        # take the main database's write lock): reading and staging the file
+        # leaves other writers alone (the tracking intake keeps going); only
+        # the merge holds the write lock, in one transaction.
         stage.create()
         try:
-            with transaction.atomic():
-                report = read()
+            report = read()
             with transaction.atomic():
                 merged = apply()
         finally:

@@ -1,0 +1,63 @@
+"""SQLite: while an import reads and stages its file, other writers are not blocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PAVIOR = [sys.executable, "-m", "pavior.cli"]
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL writers never wait for an import (MVCC, row locks only)",
+)
+
+
+def test_writes_succeed_during_the_reading_stage(tmp_path: Path) -> None:
+    env = dict(os.environ, PAVIOR_DATA_DIR=str(tmp_path / "data"))
+    env.pop("PAVIOR_TEST_SQLITE_NAME", None)
+    env.pop("DATABASE_URL", None)
+    run = lambda *a: subprocess.run([*PAVIOR, *a], env=env, check=True, capture_output=True)  # noqa: E731
+    run("manage", "migrate", "-v0")
+    app_id = json.loads(run("workspace", "create", "Busy", "--json").stdout)["app_id"]
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("id,email,city,plan\n")
+        for i in range(200_000):
+            f.write(f"u{i},u{i}@x.io,Berlin,pro\n")
+    proc = subprocess.Popen(
+        [*PAVIOR, "import", str(big), "--workspace", app_id, "--map", "plan=plan:string", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    db = sqlite3.connect(tmp_path / "data" / "pavior.sqlite3", timeout=0.5, isolation_level=None)
+    progress = tmp_path / "data" / "imports"
+    writes = 0
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        stages = []
+        for p in progress.glob("*.progress"):
+            try:
+                stages.append(json.loads(p.read_text()).get("stage"))
+            except ValueError:
+                pass
+        if "reading" in stages:
+            # What any other writer does: take the write lock, write, commit.
+            db.execute("BEGIN IMMEDIATE")  # fails with "database is locked" if held
+            db.execute("PRAGMA user_version = 1")
+            db.execute("COMMIT")
+            writes += 1
+        elif "merging" in stages:
+            break
+        time.sleep(0.05)
+    out, _ = proc.communicate(timeout=300)
+    assert writes >= 3, "the import finished its reading stage before the test could write"
+    assert json.loads(out)["created"] == 200_000
