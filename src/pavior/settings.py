@@ -87,7 +87,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every middleware here is async-capable, so under ASGI Django runs the chain
+    # without hopping to a thread per middleware (only the view itself does).
+    "servestatic.middleware.ServeStaticMiddleware",
     "pavior.api.middleware.BodySizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,8 +238,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = str(_data_dir() / "static")
 Path(STATIC_ROOT).mkdir(exist_ok=True)
 # Serve static files straight from the packages: `pavior serve` needs no collectstatic.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
