@@ -13,6 +13,7 @@ goes to false; custom values merge key by key (a null in the patch clears).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -235,8 +236,10 @@ class Stage:
                 result["subscription_kept"] = cur.fetchone()[0]
             step("updating users")
             stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
-            cur.execute(self._update_sql(), [stamp])
-            result["updated"] = max(cur.rowcount, 0)
+            result["updated"] = 0
+            for sql in self._update_sql(None if self.pg else self._indexed_columns(cur)):
+                cur.execute(sql, [stamp])
+                result["updated"] += max(cur.rowcount, 0)
             result["unchanged"] = matched - result["updated"]
             step("creating users")
             cur.execute(self._insert_sql(), [ws, stamp, stamp, stamp])
@@ -311,23 +314,44 @@ class Stage:
                 fixes,
             )
 
-    def _update_sql(self) -> str:
+    def _update_sql(self, indexed: set[str] | None = None) -> list[str]:
+        """The UPDATE statements for matched users (each takes the stamp).
+
+        One statement on PostgreSQL. On SQLite, an UPDATE rewrites the entries
+        of every index on a column it SETs, changed or not; so rows whose
+        indexed columns (``indexed``) change get the full statement, and the
+        other changed rows one that sets only unindexed columns (a re-import
+        that changes a custom value no longer rewrites four indexes).
+        """
         t = self.table
         distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
-        sets, changed = [], []
+        parts: list[tuple[str, str, str]] = []  # (column, SET expression, changed test)
         for b in self.layout.builtins:
             on = self.is_set(b)
             if b == "email_subscription":
-                sets.append(
-                    f"email_subscription = CASE WHEN {on} AND NOT s.v_{b} THEN false "
-                    "ELSE p.email_subscription END"
+                parts.append(
+                    (
+                        b,
+                        f"email_subscription = CASE WHEN {on} AND NOT s.v_{b} THEN false "
+                        "ELSE p.email_subscription END",
+                        f"({on} AND NOT s.v_{b} AND p.email_subscription)",
+                    )
                 )
-                changed.append(f"({on} AND NOT s.v_{b} AND p.email_subscription)")
                 continue
-            sets.append(f"{b} = CASE WHEN {on} THEN s.v_{b} ELSE p.{b} END")
-            changed.append(f"({on} AND s.v_{b} {distinct} p.{b})")
-        sets.append("external_id = COALESCE(s.ext_id, p.external_id)")
-        changed.append("(s.ext_id IS NOT NULL AND s.ext_id <> p.external_id)")
+            parts.append(
+                (
+                    b,
+                    f"{b} = CASE WHEN {on} THEN s.v_{b} ELSE p.{b} END",
+                    f"({on} AND s.v_{b} {distinct} p.{b})",
+                )
+            )
+        parts.append(
+            (
+                "external_id",
+                "external_id = COALESCE(s.ext_id, p.external_id)",
+                "(s.ext_id IS NOT NULL AND s.ext_id <> p.external_id)",
+            )
+        )
         if self.layout.has_custom:
             merged = (
                 "jsonb_strip_nulls(p.custom || s.patch)"
@@ -335,13 +359,51 @@ class Stage:
                 else "json_patch(p.custom, s.patch)"
             )
             current = "p.custom" if self.pg else "json(p.custom)"
-            sets.append(f"custom = CASE WHEN s.patch IS NULL THEN p.custom ELSE {merged} END")
-            changed.append(f"(s.patch IS NOT NULL AND {merged} <> {current})")
-        sets.append("updated_at = %s")
-        return (
-            f"UPDATE {PERSON} AS p SET {', '.join(sets)} FROM {t} s "
-            f"WHERE p.id = s.person_id AND ({' OR '.join(changed)})"
+            parts.append(
+                (
+                    "custom",
+                    f"custom = CASE WHEN s.patch IS NULL THEN p.custom ELSE {merged} END",
+                    f"(s.patch IS NOT NULL AND {merged} <> {current})",
+                )
+            )
+
+        def statement(sets: list[str], changed: list[str]) -> str:
+            return (
+                f"UPDATE {PERSON} AS p SET {', '.join([*sets, 'updated_at = %s'])} FROM {t} s "
+                f"WHERE p.id = s.person_id AND ({' OR '.join(changed)})"
+            )
+
+        if indexed is None:
+            return [statement([p[1] for p in parts], [p[2] for p in parts])]
+        keyed = [p for p in parts if p[0] in indexed]
+        plain = [p for p in parts if p[0] not in indexed]
+        out = []
+        if keyed:
+            # First: these rows get every column (after it, they show no change).
+            out.append(statement([p[1] for p in parts], [p[2] for p in keyed]))
+        if plain:
+            out.append(statement([p[1] for p in plain], [p[2] for p in plain]))
+        return out
+
+    def _indexed_columns(self, cur: Any) -> set[str]:
+        """Columns of people that some SQLite index covers (expression
+        indexes: every column their SQL names, to be safe)."""
+        cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [PERSON]
         )
+        indexes = cur.fetchall()
+        columns = [f.column for f in Person._meta.concrete_fields]
+        out: set[str] = set()
+        for name, sql in indexes:
+            quoted = '"' + name.replace('"', '""') + '"'
+            cur.execute(f"PRAGMA index_xinfo({quoted})")
+            for _seq, cid, col, *_rest in cur.fetchall():
+                if cid >= 0 and col:
+                    out.add(col)
+                elif cid == -2:
+                    text = (sql or "").lower()
+                    out.update(c for c in columns if re.search(rf"\b{c}\b", text))
+        return out
 
     def _insert_sql(self) -> str:
         t = self.table
