@@ -48,9 +48,11 @@ def advance(state: VisitState, at: datetime) -> VisitState:
         return replace(
             state, total_visits=state.total_visits + 1, last_seen_at=at, visit_started_at=at
         )
+    # Times are whole microseconds; rounding the sum to them keeps float error
+    # from piling up over a long visit (and a total above the visit's span).
     return replace(
         state,
-        total_time_spent=state.total_time_spent + gap.total_seconds(),
+        total_time_spent=round(state.total_time_spent + gap.total_seconds(), 6),
         last_seen_at=at,
     )
 
