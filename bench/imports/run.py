@@ -10,6 +10,7 @@ RSS (wait4) are printed.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sqlite3
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+print = functools.partial(print, flush=True)  # noqa: A001 - progress shows as it runs
 HERE = Path(__file__).resolve().parent
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
 MAPS = ["--map", "plan=plan:string", "--map", "source=source:string",
