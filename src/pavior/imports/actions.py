@@ -346,14 +346,16 @@ def _merge_all(imp: Import, cancel_file: Path, progress: Any, step: Any) -> dict
             report = read()
             merged = apply()
     else:
-        # The staging table is in SQLite's temp database and is filled in
-        # autocommit mode (our transactions are BEGIN IMMEDIATE, which would
-        # take the main database's write lock): reading and staging the file
-        # leaves other writers alone (the tracking intake keeps going); only
-        # the merge holds the write lock, in one transaction.
+        # The staging table is in SQLite's temp database and is filled in a
+        # DEFERRED transaction that touches only the temp database (Django's
+        # transactions are BEGIN IMMEDIATE, which would take the main
+        # database's write lock): reading and staging the file leaves other
+        # writers alone (the tracking intake keeps going); only the merge
+        # holds the write lock, in one transaction.
         stage.create()
         try:
-            report = read()
+            with stage.filling():
+                report = read()
             with transaction.atomic():
                 merged = apply()
         finally:

@@ -14,7 +14,8 @@ goes to false; custom values merge key by key (a null in the patch clears).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +93,23 @@ class Stage:
             else:
                 cur.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
                 cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)})")
+
+    @contextmanager
+    def filling(self) -> Iterator[None]:
+        """SQLite, outside any transaction: one transaction for all the
+        staging inserts (200 autocommits cost 2x), DEFERRED so that it
+        locks only the temp database, never the main one."""
+        if self.pg or connection.in_atomic_block:
+            yield
+            return
+        raw = connection.connection
+        raw.execute("BEGIN DEFERRED")
+        try:
+            yield
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
 
     def drop(self) -> None:
         if not self.pg:
