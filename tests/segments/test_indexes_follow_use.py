@@ -51,3 +51,19 @@ def test_small_workspaces_are_not_indexed(
         for _ in range(5):
             count(api, "pro")
     assert expression_indexes(workspace.pk) == []
+
+
+def test_sqlite_is_never_indexed_automatically(
+    api, workspace, eager_indexing, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite behaviour")
+    api.post("/attributes", {"name": "plan", "type": "string"})
+    api.put("/users/a", {"plan": "pro"})
+    api.put("/users/b", {"plan": "free"})
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            count(api, "pro")
+    assert expression_indexes(workspace.pk) == []
