@@ -1,10 +1,11 @@
 """Indexes follow use: a custom attribute filtered or sorted often gets one.
 
 An index costs every write to people, so Pavior does not index custom
-attributes up front (and on SQLite not automatically at all; see below). Each filter or sort on one is counted (in the cache, so a
-hot path costs one increment); when an attribute of a workspace with enough
-users reaches PAVIOR_INDEX_AFTER_USES uses, a background task builds its
-expression index (pavior.segments.indexes). `pavior index` does it by hand.
+attributes up front (and on SQLite not automatically at all; see below). Each
+filter or sort on one is counted (in the cache, so a hot path costs one
+increment); when an attribute of a workspace with enough users reaches
+PAVIOR_INDEX_AFTER_USES uses, a background task builds its expression index
+(pavior.segments.indexes). `pavior index` does it by hand.
 """
 
 from __future__ import annotations
