@@ -23,8 +23,16 @@ from pathlib import Path
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows as it runs
 HERE = Path(__file__).resolve().parent
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
-MAPS = ["--map", "plan=plan:string", "--map", "source=source:string",
-        "--map", "seats=seats:number", "--map", "renewal_on=renewal_on:date"]
+MAPS = [
+    "--map",
+    "plan=plan:string",
+    "--map",
+    "source=source:string",
+    "--map",
+    "seats=seats:number",
+    "--map",
+    "renewal_on=renewal_on:date",
+]
 
 
 def child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -51,8 +59,14 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
     else:
         env.pop("DATABASE_URL", None)
     subprocess.run([*PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
-    ws = json.loads(subprocess.run([*PAVIOR, "workspace", "create", "B", "--json"], env=env,
-                                   check=True, capture_output=True).stdout)["app_id"]
+    ws = json.loads(
+        subprocess.run(
+            [*PAVIOR, "workspace", "create", "B", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+        ).stdout
+    )["app_id"]
     for label in ("new users", "re-import (every row updates)"):
         if label.startswith("re-import"):
             # Change every row so that each one is really an update.
@@ -67,16 +81,21 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
             file = alt
         else:
             file = path
-        secs, rss, out = child([*PAVIOR, "import", str(file), "--workspace", ws, *MAPS,
-                                "--json"], env)
+        secs, rss, out = child(
+            [*PAVIOR, "import", str(file), "--workspace", ws, *MAPS, "--json"], env
+        )
         s = json.loads(out)
-        print(f"{db:10} {label:32} {secs:7.1f} s {rows / secs:10,.0f} rows/s  peak RSS "
-              f"{rss:6.0f} MB  created={s['created']} updated={s['updated']}")
+        print(
+            f"{db:10} {label:32} {secs:7.1f} s {rows / secs:10,.0f} rows/s  peak RSS "
+            f"{rss:6.0f} MB  created={s['created']} updated={s['updated']}"
+        )
     ref = reference(db, path, env, url)
     print(f"{db:10} {'reference: ' + ref[0]:32} {ref[1]:7.1f} s {rows / ref[1]:10,.0f} rows/s")
     naive = naive_orm(env, path, ws)
-    print(f"{db:10} {'reference: naive ORM, 10k rows':32} {naive:7.1f} s "
-          f"{10000 / naive:10,.0f} rows/s  (x100 = {naive * 100:,.0f} s for 1M)")
+    print(
+        f"{db:10} {'reference: naive ORM, 10k rows':32} {naive:7.1f} s "
+        f"{10000 / naive:10,.0f} rows/s  (x100 = {naive * 100:,.0f} s for 1M)"
+    )
 
 
 def reference(db: str, path: Path, env: dict[str, str], url: str | None) -> tuple[str, float]:
@@ -85,16 +104,19 @@ def reference(db: str, path: Path, env: dict[str, str], url: str | None) -> tupl
         import psycopg
 
         with psycopg.connect(url) as c, c.cursor() as cur:
-            cur.execute("CREATE TEMP TABLE bare (id text, email text, name text, phone text, "
-                        "city text, country text, plan text, source text, seats text, "
-                        "renewal_on text)")
+            cur.execute(
+                "CREATE TEMP TABLE bare (id text, email text, name text, phone text, "
+                "city text, country text, plan text, source text, seats text, "
+                "renewal_on text)"
+            )
             with open(path, "rb") as f, cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER)") as cp:
                 while chunk := f.read(1 << 20):
                     cp.write(chunk)
         return "COPY into a bare table", time.perf_counter() - t
     conn = sqlite3.connect(Path(env["PAVIOR_DATA_DIR"]) / "bare.sqlite3")
-    conn.execute("CREATE TABLE bare (id, email, name, phone, city, country, plan, source, "
-                 "seats, renewal_on)")
+    conn.execute(
+        "CREATE TABLE bare (id, email, name, phone, city, country, plan, source, seats, renewal_on)"
+    )
     with open(path, newline="") as f:
         r = csv.reader(f)
         next(r)
@@ -120,8 +142,9 @@ with open({str(path)!r}, newline='') as f:
         upsert_user(w, {{k: v for k, v in row.items() if v}}, trust=Trust.IMPORT)
 print(time.perf_counter() - t)
 """
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                         capture_output=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True
+    ).stdout
     return float(out.decode().strip().splitlines()[-1])
 
 
@@ -130,10 +153,13 @@ def main() -> None:
     url = sys.argv[sys.argv.index("--postgres") + 1] if "--postgres" in sys.argv else None
     path = Path(tempfile.gettempdir()) / f"pavior-bench-{rows}.csv"
     if not path.exists():
-        subprocess.run([sys.executable, str(HERE / "make_file.py"), str(rows), str(path)],
-                       check=True)
-    print(f"{rows:,} rows x 10 columns, {path.stat().st_size / 1e6:.0f} MB, cpus={os.cpu_count()}, "
-          f"load={os.getloadavg()[0]:.1f}")
+        subprocess.run(
+            [sys.executable, str(HERE / "make_file.py"), str(rows), str(path)], check=True
+        )
+    print(
+        f"{rows:,} rows x 10 columns, {path.stat().st_size / 1e6:.0f} MB, cpus={os.cpu_count()}, "
+        f"load={os.getloadavg()[0]:.1f}"
+    )
     bench("sqlite", path, rows, None)
     if url:
         bench("postgresql", path, rows, url)

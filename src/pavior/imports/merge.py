@@ -1,9 +1,12 @@
 """Staging table and the set-based merge into people, on PostgreSQL and SQLite.
 
-Everything here runs inside the caller's one transaction: the staging table
-(TEMP ... ON COMMIT DROP on PostgreSQL; a plain table on SQLite, so that its
-pages spill to disk instead of growing the in-memory temp store) and every
-statement that touches people. A crash or kill leaves nothing behind.
+The staging table is TEMP on both databases. On PostgreSQL it is created,
+filled and merged in the caller's one transaction (ON COMMIT DROP). On
+SQLite it lives in the connection's temp database (on disk during an
+import: actions sets temp_store=FILE), is filled before the merge without
+taking the main database's write lock (``filling``), and only the merge runs
+in the one write transaction. Either way every statement that touches
+people is in one transaction: a crash or kill leaves nothing behind.
 
 The statements reproduce pavior.people.actions.upsert_user row for row:
 match by id, else upgrade an email-keyed user, else by email; `id` defaults
