@@ -63,7 +63,8 @@ class Stage:
         """SQL: does staged row ``s`` set built-in ``b``?"""
         if self.layout.trio and b in NAME_TRIO:
             return f"s.s_{b}"
-        if self.layout.empty_clears:
+        if self.layout.empty_clears and b != "email":
+            # An empty email cell never clears the identity, even in clear mode.
             return "true" if self.pg else "1"
         return f"(s.v_{b} IS NOT NULL)"
 
