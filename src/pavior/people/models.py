@@ -16,7 +16,10 @@ TYPE_CHOICES = [(t.value, t.value) for t in AttrType]
 
 
 class AttributeDefinition(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="attributes")
+    # No index of its own: the unique (workspace, name) serves workspace lookups.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="attributes", db_index=False
+    )
     name = models.CharField(max_length=64)
     type = models.CharField(max_length=8, choices=TYPE_CHOICES)
     archived = models.BooleanField(default=False)
@@ -32,7 +35,11 @@ class AttributeDefinition(models.Model):
 class Person(models.Model):
     """One end user of a business. `external_id` is the API's `id`."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    # No index of its own: every index below starts with workspace, and each
+    # extra index costs every write (an import of 1M users updates them all).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="people", db_index=False
+    )
     external_id = models.CharField(max_length=1000)
     email = models.CharField(max_length=1000, null=True, blank=True)
     name = models.CharField(max_length=1000, null=True, blank=True)

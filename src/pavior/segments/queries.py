@@ -118,7 +118,10 @@ class Compiler:
         if attr.type == AttrType.STRING:
             return self._string(ref, op, value)
         if attr.type == AttrType.BOOLEAN:
-            eq = Q(**{ref: bool(value)})
+            # `IN (v)`, not `= v`: for a boolean expression Django writes `= true`
+            # as the bare expression, which SQLite cannot match to the
+            # attribute's expression index.
+            eq = Q(**{f"{ref}__in": [bool(value)]})
             return eq if op == "eq" else (~eq | Q(**{f"{ref}__isnull": True}))
         if attr.type == AttrType.DATE:
             return self._date(attr, ref, op, value)

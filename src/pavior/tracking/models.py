@@ -16,8 +16,14 @@ class RawEvent(models.Model):
     erased); `at` is already corrected for the browser's clock skew.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="raw_events")
+    # Neither key gets an index of its own: (workspace, message_id) and
+    # (person, at) below start with them, and every index costs each insert.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="raw_events", db_index=False
+    )
     message_id = models.CharField(max_length=100)
     type = models.CharField(max_length=100)
     # Website activity counts towards visits and time; other activity (an
