@@ -70,7 +70,7 @@ def post_import(
     with transaction.atomic():
         imp = actions.create_import(
             workspace,
-            file.file,
+            file.file,  # type: ignore[arg-type]
             file.name or "upload.csv",
             source="api",
             delimiter={"tab": "\t"}.get(delimiter, delimiter) or None,

@@ -38,8 +38,8 @@ def parse_spec(value: Any, column: str) -> tuple[str, str | None] | None:
     if value is None or value == "" or value == {}:
         return None
     if isinstance(value, str):
-        name, _, type_ = value.partition(":")
-        return name.strip(), (type_.strip() or None)
+        head, _, tail = value.partition(":")
+        return head.strip(), (tail.strip() or None)
     if isinstance(value, Mapping):
         name = value.get("attribute")
         type_ = value.get("type")

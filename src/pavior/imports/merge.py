@@ -424,7 +424,7 @@ class Stage:
                     out.add(col)
                 elif cid == -2:
                     text = (sql or "").lower()
-                    out.update(c for c in columns if re.search(rf"\b{c}\b", text))
+                    out.update(c for c in columns if c and re.search(rf"\b{c}\b", text))
         return out
 
     def _insert_sql(self) -> str:

@@ -209,7 +209,7 @@ def _process_chunk(
     if ext is None or mail is None:
         only = ext if ext is not None else mail
         if only is None:
-            nobody = range(n)
+            nobody: list[int] | range = range(n)
         else:
             nobody = [pos for pos, v in enumerate(only) if v is None]
     else:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -178,7 +179,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def rejected(request: HttpRequest, pk: int) -> HttpResponse:
+def rejected(request: HttpRequest, pk: int) -> HttpResponseBase:
     imp = _get(request, pk)
     path = actions.rejects_path(imp)
     if imp.status != Status.DONE or not path.exists():
