@@ -188,17 +188,16 @@ def _find_or_create(workspace: Workspace, identity: Identity, trust: Trust) -> P
 
 # What _apply_derived and publish_live read; the rest of the row is left
 # deferred. In the model's column order: Model.from_db expects that order.
-_WANTED = {
-    "id",
-    "workspace_id",
-    "external_id",
+# The columns tracking changes (bulk.py writes exactly these).
+UPDATED = (
     "total_visits",
     "total_time_spent",
     "last_seen_at",
     "last_activity_at",
     "city",
     "country",
-}
+)
+_WANTED = {"id", "workspace_id", "external_id", *UPDATED}
 DERIVED_FIELDS = [f.attname for f in Person._meta.concrete_fields if f.attname in _WANTED]
 DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in ("last_seen_at", "last_activity_at")]
 

@@ -32,6 +32,7 @@ from pavior.people.models import Person
 from pavior.tracking.actions import (
     ATTRIBUTE_EVENTS,
     DERIVED_FIELDS,
+    UPDATED,
     Event,
     Identity,
     IngestResult,
@@ -44,15 +45,6 @@ from pavior.tracking.actions import (
 )
 from pavior.tracking.geoip import Place
 from pavior.workspaces.models import Workspace
-
-UPDATED = (
-    "total_visits",
-    "total_time_spent",
-    "last_seen_at",
-    "last_activity_at",
-    "city",
-    "country",
-)
 
 
 class Batch(Protocol):
