@@ -24,6 +24,16 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def workspace_or_fail(app_id: str) -> Any:
+    """The workspace with this app_id; a clear error and exit 2 when there is none."""
+    from pavior.workspaces.models import Workspace
+
+    ws = Workspace.objects.filter(app_id=app_id).first()
+    if ws is None:
+        fail(f"No workspace with app_id {app_id}")
+    return ws
+
+
 @click.group()
 @click.version_option(package_name="pavior")
 def main() -> None:

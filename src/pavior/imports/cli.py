@@ -63,17 +63,13 @@ def import_command(
     as_json: bool,
 ) -> None:
     """Import users from a CSV FILE (validated, then applied in one transaction)."""
-    from pavior.cli import fail, setup_django
+    from pavior.cli import fail, setup_django, workspace_or_fail
 
     setup_django()
     from pavior.core.errors import PaviorError
     from pavior.imports import actions
-    from pavior.workspaces.models import Workspace
 
-    workspace = Workspace.objects.filter(app_id=app_id).first()
-    if workspace is None:
-        fail(f"No workspace with app_id {app_id}")
-        return
+    workspace = workspace_or_fail(app_id)
     try:
         specs = _parse_maps(maps)
         with open(file, "rb") as f:

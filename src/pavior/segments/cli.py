@@ -6,13 +6,10 @@ import click
 
 
 def _workspace_and_attribute(app_id: str, name: str | None) -> tuple[object, object]:
-    from pavior.cli import fail
+    from pavior.cli import fail, workspace_or_fail
     from pavior.people.queries import get_attribute
-    from pavior.workspaces.models import Workspace
 
-    ws = Workspace.objects.filter(app_id=app_id).first()
-    if ws is None:
-        fail(f"No workspace with app_id {app_id}")
+    ws = workspace_or_fail(app_id)
     attr = None
     if name is not None:
         attr = get_attribute(ws, name)  # type: ignore[arg-type]

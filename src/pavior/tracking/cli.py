@@ -9,13 +9,9 @@ import click
 
 
 def _workspace(app_id: str) -> Any:
-    from pavior.cli import fail
-    from pavior.workspaces.models import Workspace
+    from pavior.cli import workspace_or_fail
 
-    ws = Workspace.objects.filter(app_id=app_id).first()
-    if ws is None:
-        fail(f"No workspace with app_id {app_id}")
-    return ws
+    return workspace_or_fail(app_id)
 
 
 @click.command()
