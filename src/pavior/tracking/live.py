@@ -7,6 +7,7 @@ reading them is one cache get and a finished visit leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,10 @@ INTERACTIONS = frozenset({"interaction", "click", "keypress"})
 
 
 def _key(workspace_id: int, user_id: str) -> str:
-    return f"pavior:live:{workspace_id}:{user_id}"
+    # A digest, not the id itself: ids are up to 1,000 characters of anything,
+    # and cache backends want short keys without spaces or control characters.
+    digest = hashlib.blake2b(user_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return f"pavior:live:{workspace_id}:{digest}"
 
 
 def get_live_attributes(workspace_id: int, user_id: str) -> dict[str, Any] | None:
