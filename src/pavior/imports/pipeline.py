@@ -17,7 +17,7 @@ from json.encoder import encode_basestring_ascii as encode_basestring  # type: i
 from operator import itemgetter
 from typing import Any, TextIO
 
-from pavior.core.attributes import AttributeDef, AttrType
+from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
 from pavior.core.bulk import coerce_cells
 from pavior.core.csv_rules import date_order_evidence
 from pavior.core.dates import to_epoch
@@ -28,18 +28,10 @@ from pavior.imports.reading import CsvFile, iter_rows
 CHUNK = 5000
 SAMPLES = 5
 NAME_TRIO = ("name", "first_name", "last_name")
-# Built-ins an import may write, in staging-column order (id/email are the identity).
-WRITABLE_BUILTINS = (
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "phone",
-    "city",
-    "country",
-    "first_known_at",
-    "signed_up_at",
-    "email_subscription",
+# Built-ins an import may write, in staging-column order: the core's rule
+# (writable at import trust), `id` apart because it is the row's identity.
+WRITABLE_BUILTINS = tuple(
+    name for name, attr in BUILTINS.items() if Trust.IMPORT in attr.writable_by and name != "id"
 )
 # A rejected row's cells are cut to this many characters in the rejects file,
 # so one huge field cannot make that file huge too.
