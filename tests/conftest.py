@@ -145,3 +145,74 @@ def screenshot(page: Any, name: str) -> str:
     path = os.path.join(ARTIFACTS, f"{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+# --- the application as served: pavior.asgi under uvicorn ------------------------
+
+
+@dataclass
+class Served:
+    """A running uvicorn serving pavior.asgi:application, as `pavior serve` does."""
+
+    url: str
+    host: str
+    port: int
+
+
+def _free_socket() -> Any:
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="session")
+def _uvicorn(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """One uvicorn for the session, in a thread of this process so the tests'
+    clock (pavior.tracking.clock) and cache are the server's too. It talks to
+    the test database like any other connection, so tests that use it need
+    `django_db(transaction=True)` to see what it committed, and it theirs."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from pavior.asgi import application
+    from pavior.tracking.writer import writer
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application, lifespan="off", log_level="warning", access_log=False, loop="asyncio"
+    )
+    server = uvicorn.Server(config)
+    with django_db_blocker.unblock():
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("uvicorn did not start serving pavior.asgi")
+            time.sleep(0.02)
+        yield Served(url=f"http://127.0.0.1:{port}", host="127.0.0.1", port=port)
+        server.should_exit = True
+        thread.join(timeout=20)
+        writer.stop()  # closes its connection, so the test database can be dropped
+        from django.db import connections
+
+        connections.close_all()
+
+
+@pytest.fixture
+def served(_uvicorn: Served, transactional_db: Any) -> Any:
+    """The served application (pavior.asgi under uvicorn) for one test; its group
+    writer is stopped after the test so no connection outlives the test's data."""
+    from pavior.tracking.writer import writer
+
+    yield _uvicorn
+    writer.stop()
