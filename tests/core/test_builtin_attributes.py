@@ -36,9 +36,7 @@ def test_who_may_write_each_builtin() -> None:
     writers = {n: a.writable_by for n, a in BUILTINS.items()}
     for name in ("id", "email", "name", "first_name", "last_name", "phone"):
         assert writers[name] == ALL, name
-    for name in ("city", "country"):
-        assert writers[name] == {Trust.IMPORT}, name
-    for name in ("first_known_at", "signed_up_at", "email_subscription"):
+    for name in ("city", "country", "first_known_at", "signed_up_at", "email_subscription"):
         assert writers[name] == SERVER, name
     read_only = {"total_visits", "last_seen_at", "last_activity_at", "total_time_spent"}
     for name in read_only | LIVE_NAMES:

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pavior.core.visits import SESSION_GAP, VisitState, advance, correct_skew, recompute
+from pavior.core.visits import (
+    SESSION_GAP,
+    SKEW_TOLERANCE,
+    VisitState,
+    advance,
+    correct_skew,
+    recompute,
+)
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -148,3 +155,28 @@ def test_corrected_time_never_exceeds_receipt(event_s: int, sent_s: int, delay_s
     event = T0 + timedelta(seconds=event_s)
     received = T0 + timedelta(seconds=delay_s)
     assert correct_skew(event, sent, received) <= received
+
+
+def test_a_correct_clock_keeps_its_exact_times() -> None:
+    """Transit time is not skew: a server client with a right clock whose request
+    took 2 s keeps its event times, so page calls 30:00 apart stay two visits."""
+    sent = T0
+    received = T0 + timedelta(seconds=2)
+    first = sent - timedelta(minutes=30)
+    assert correct_skew(first, sent, received) == first
+    assert correct_skew(sent, sent, received) == sent
+    assert correct_skew(sent, sent, received) - correct_skew(first, sent, received) >= SESSION_GAP
+
+
+def test_skew_just_past_the_tolerance_is_corrected() -> None:
+    sent = T0 - SKEW_TOLERANCE - timedelta(seconds=1)
+    assert correct_skew(sent, sent, T0) == T0
+
+
+def test_offsets_past_the_calendar_place_the_event_at_receipt() -> None:
+    """A client clock at year 1 with an event stamped 9999: no OverflowError."""
+    sent = datetime(1, 1, 1, tzinfo=UTC)
+    event = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert correct_skew(event, sent, T0) == T0
+    ahead = datetime(9999, 12, 31, tzinfo=UTC)  # a clock far ahead, an event at year 1
+    assert correct_skew(datetime(1, 1, 2, tzinfo=UTC), ahead, T0) == T0

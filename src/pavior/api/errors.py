@@ -47,7 +47,10 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     message = str(exc)
     if exc.status_code == 400 and message.startswith("Cannot parse"):
-        message = "The request body is not valid JSON"
+        # Ninja wraps what the parser (pavior.api.main.JsonParser) raised: say
+        # what was wrong with the body rather than only that it was.
+        cause = exc.__cause__
+        message = cause.message if isinstance(cause, PaviorError) else "The body is not valid JSON"
     return error_response(exc.status_code, codes.get(exc.status_code, "bad_request"), message)
 
 

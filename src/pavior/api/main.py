@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from pavior.api import attributes, errors, users, workspace
 from pavior.api.auth import ApiKeyAuth
+from pavior.core.json_input import parse_json
+
+
+class JsonParser(Parser):
+    """Request bodies through the one JSON reader (depth, NUL and surrogate limits)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body)
+
 
 api = NinjaAPI(
     title="Pavior API",
@@ -14,6 +27,7 @@ api = NinjaAPI(
     "'Authorization: Bearer <api_key>'.",
     auth=ApiKeyAuth(),
     urls_namespace="api-v1",
+    parser=JsonParser(),
 )
 errors.install(api)
 api.add_router("", attributes.router)

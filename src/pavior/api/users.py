@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +11,7 @@ from pavior.api.schemas import ActivityIn, CountIn, CountOut, ErrorOut, SearchIn
 from pavior.core.attributes import Trust
 from pavior.core.dates import parse_date
 from pavior.core.errors import InvalidValue, NotFound
+from pavior.core.json_input import parse_json
 from pavior.core.filters import parse_filter, parse_sort
 from pavior.people import actions
 from pavior.people.queries import all_attributes, find_person, serialize_person
@@ -24,10 +24,7 @@ MAX_LIMIT = 500
 
 def _object_body(request: HttpRequest) -> dict[str, Any]:
     """The JSON body as an object; anything else is a clear 4xx."""
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidValue("The request body is not valid JSON", code="invalid_json") from e
+    data = parse_json(request.body or b"null")
     if not isinstance(data, dict):
         raise InvalidValue("The request body must be a JSON object of attribute: value")
     return data

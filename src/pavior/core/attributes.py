@@ -92,9 +92,10 @@ BUILTINS: dict[str, AttributeDef] = {
         _b("first_name", "First name", _S),
         _b("last_name", "Last name", _S),
         _b("phone", "Phone", _S),
-        # Tracking sets these from GeoIP; only an import may seed them.
-        _b("city", "City", _S, frozenset({Trust.IMPORT})),
-        _b("country", "Country", _S, frozenset({Trust.IMPORT})),
+        # Tracking sets these from GeoIP; only server trust (the secret API,
+        # an import) may seed them, never the browser (SPEC §2, §6).
+        _b("city", "City", _S, _SERVER),
+        _b("country", "Country", _S, _SERVER),
         _b("total_visits", "Total visits", _N, _NOBODY),
         _b("last_seen_at", "Last seen", _D, _NOBODY),
         _b("last_activity_at", "Last activity", _D, _NOBODY),

@@ -67,14 +67,27 @@ def recompute(times: Iterable[datetime]) -> VisitState:
     return state
 
 
-def correct_skew(event_at: datetime, sent_at: datetime | None, received_at: datetime) -> datetime:
-    """The server-clock time of an event stamped by a browser clock.
+# Clock differences up to this are taken as transit time, not skew (SPEC §3).
+SKEW_TOLERANCE = timedelta(seconds=5)
 
-    The browser's offset is ``received_at - sent_at`` (network delay counts
-    as skew, which is at most a few seconds). An event is never placed after
+
+def correct_skew(event_at: datetime, sent_at: datetime | None, received_at: datetime) -> datetime:
+    """The server-clock time of an event stamped by a client clock.
+
+    The client's offset is ``received_at - sent_at``. It is applied only when
+    it is larger than SKEW_TOLERANCE: below that it is mostly the request's
+    transit time, and a client whose clock is right keeps its exact times (two
+    page views 30:00 apart stay two visits). An event is never placed after
     the moment the server received it, so a wrong clock cannot push
-    ``last_seen_at`` into the future.
+    ``last_seen_at`` into the future; an offset that would carry the event
+    past the calendar's ends (a clock at year 1) places it at ``received_at``.
     """
     if sent_at is None:
         return min(event_at, received_at)
-    return min(event_at + (received_at - sent_at), received_at)
+    offset = received_at - sent_at
+    if abs(offset) <= SKEW_TOLERANCE:
+        return min(event_at, received_at)
+    try:
+        return min(event_at + offset, received_at)
+    except OverflowError:
+        return received_at

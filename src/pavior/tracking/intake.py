@@ -13,6 +13,7 @@ from typing import Any
 
 from pavior.core.dates import parse_date
 from pavior.core.errors import PaviorError
+from pavior.core.json_input import InvalidJson, parse_json
 from pavior.core.visits import correct_skew
 from pavior.tracking.actions import Event, Identity
 
@@ -58,18 +59,11 @@ def read_body(body: bytes, content_encoding: str) -> bytes:
 
 def load_json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(f"The body is not valid JSON: {e}") from e
+        data = parse_json(body)
+    except InvalidJson as e:
+        raise BadRequest(e.message) from e
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
-    if b"\\ud" in body.lower():
-        # JSON may escape half of a UTF-16 pair (\ud83d alone): Python reads it
-        # into a str that can be neither stored nor encoded, so refuse it here.
-        try:
-            json.dumps(data, ensure_ascii=False).encode()
-        except UnicodeEncodeError as e:
-            raise BadRequest("The body contains an unpaired \\u surrogate escape") from e
     return data
 
 

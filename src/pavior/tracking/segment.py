@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +23,6 @@ from pavior.core.errors import PaviorError
 from pavior.core.visits import correct_skew
 from pavior.tracking import clock
 from pavior.tracking.actions import Event, Identity, IngestResult, ingest
-from pavior.tracking.geoip import Place
 from pavior.tracking.intake import (
     BadRequest,
     check_event_size,
@@ -172,8 +170,7 @@ def _group(
             url=_url(msg),
         )
         if kind == "identify":
-            event.attributes, place = _map_traits(traits, trust, msg, warnings)
-            event.place = place
+            event.attributes = _map_traits(traits, trust, msg, warnings)
         event.data = {k: v for k, v in (("url", event.url), ("event", msg.get("event"))) if v}
         event.data = event.data or None
         key = user_id or email or ""
@@ -186,9 +183,10 @@ def _message_id(msg: dict[str, Any]) -> str:
     value = msg.get("messageId")
     if isinstance(value, str) and 0 < len(value) <= 100:
         return value
-    # No usable messageId: the content itself identifies a retried call.
-    digest = hashlib.sha256(json.dumps(msg, sort_keys=True, default=str).encode()).hexdigest()
-    return "sha256:" + digest
+    # No usable messageId: a new one, as Segment's own API gives such a call.
+    # Two identical calls are two events; only a retry that repeats its
+    # messageId is stored once.
+    return f"pavior-{uuid.uuid4()}"
 
 
 def _url(msg: dict[str, Any]) -> str | None:
@@ -200,18 +198,21 @@ def _url(msg: dict[str, Any]) -> str | None:
 
 def _map_traits(
     traits: dict[str, Any], trust: Trust, msg: dict[str, Any], warnings: list[dict[str, Any]]
-) -> tuple[dict[str, Any], Place | None]:
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    place = None
     for name, value in traits.items():
         if name in ("id", "userId"):
             continue
-        if name == "address" and isinstance(value, dict):
-            city, country = value.get("city"), value.get("country")
-            if isinstance(city, str) or isinstance(country, str):
-                place = Place(
-                    city=city if isinstance(city, str) and city else None,
-                    country=country if isinstance(country, str) and country else None,
+        if name == "address":
+            # City and country come from GeoIP in the browser path (SPEC §6);
+            # only server trust may seed them.
+            if trust is Trust.SECRET and isinstance(value, dict):
+                for part in ("city", "country"):
+                    if isinstance(value.get(part), str) and value[part]:
+                        out[part] = value[part]
+            elif trust is not Trust.SECRET:
+                warnings.append(
+                    _warn(msg, name, "address sets city and country only with a secret API key")
                 )
             continue
         if name == "createdAt":
@@ -228,7 +229,7 @@ def _map_traits(
             )
             continue
         out[TRAIT_NAMES.get(name, name)] = value
-    return out, place
+    return out
 
 
 def _warn(msg: dict[str, Any], field: str, message: str) -> dict[str, Any]:
