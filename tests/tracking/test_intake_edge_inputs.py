@@ -136,9 +136,7 @@ def test_a_retry_with_its_message_id_is_stored_once(served, workspace, fake_cloc
     assert RawEvent.objects.filter(person__external_id="u1").count() == 1
 
 
-def test_server_clock_calls_thirty_minutes_apart_are_two_visits(
-    served, new_workspace, fake_clock
-):
+def test_server_clock_calls_thirty_minutes_apart_are_two_visits(served, new_workspace, fake_clock):
     """A server client with a correct clock: transit time (2 s, then 1 s) is not
     skew, so page calls exactly 30:00 apart stay two visits (SPEC §3)."""
     key = _basic(new_workspace.api_key)

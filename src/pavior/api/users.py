@@ -11,8 +11,8 @@ from pavior.api.schemas import ActivityIn, CountIn, CountOut, ErrorOut, SearchIn
 from pavior.core.attributes import Trust
 from pavior.core.dates import parse_date
 from pavior.core.errors import InvalidValue, NotFound
-from pavior.core.json_input import parse_json
 from pavior.core.filters import parse_filter, parse_sort
+from pavior.core.json_input import parse_json
 from pavior.people import actions
 from pavior.people.queries import all_attributes, find_person, serialize_person
 from pavior.segments.queries import count_people, search_people
