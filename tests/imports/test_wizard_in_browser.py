@@ -21,7 +21,7 @@ CSV = (
 
 @pytest.mark.django_db(transaction=True)
 def test_wizard_upload_map_validate_import(
-    live_server: Any, page: Any, tmp_path: Any, immediate_tasks: None
+    served: Any, page: Any, tmp_path: Any, immediate_tasks: None
 ) -> None:
     from pavior.workspaces.actions import create_admin, create_workspace
 
@@ -30,7 +30,7 @@ def test_wizard_upload_map_validate_import(
     path = tmp_path / "people.csv"
     path.write_text(CSV, encoding="utf-8")
 
-    page.goto(f"{live_server.url}/login/?next=/imports/")
+    page.goto(f"{served.url}/login/?next=/imports/")
     page.get_by_label("Email").fill("admin@x.io")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
@@ -76,7 +76,7 @@ def test_wizard_upload_map_validate_import(
     ann = Person.objects.get(workspace=ws, email="ann@x.io")
     assert (ann.name, ann.first_name, ann.custom["tier"]) == ("Ann Lee", "Ann", "gold")
     assert ann.custom["joined_on"] == 1712102400
-    page.goto(f"{live_server.url}/imports/")
+    page.goto(f"{served.url}/imports/")
     screenshot(page, "imports-5-history")
     assert "people.csv" in page.inner_text("main")
     assert page.probe.console_errors == []
