@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from pavior.people.models import AttributeDefinition, Person
 from tests.conftest import screenshot
@@ -80,3 +81,35 @@ def test_wizard_upload_map_validate_import(
     screenshot(page, "imports-5-history")
     assert "people.csv" in page.inner_text("main")
     assert page.probe.console_errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wizard_names_the_line_of_an_unclosed_quote(
+    served: Any, page: Any, tmp_path: Any, immediate_tasks: None
+) -> None:
+    from pavior.workspaces.actions import create_admin, create_workspace
+
+    ws = create_workspace("Acme").workspace
+    create_admin("admin@x.io", "correct horse battery", workspaces=[ws])
+    # Past the rows the mapping step samples, so the map page still works.
+    rows = "".join(f"u{i}@x.io,User {i}\n" for i in range(250))
+    path = tmp_path / "broken.csv"
+    path.write_text(f'email,name\n{rows}late@x.io,"never closed\nz@x.io,Zed\n', encoding="utf-8")
+
+    page.goto(f"{served.url}/login/?next=/imports/")
+    page.get_by_label("Email").fill("admin@x.io")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/imports/")
+    page.set_input_files("input[type=file]", str(path))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/map/")
+    expect(page.get_by_label("Import email as")).to_have_value("attr:email")
+    page.get_by_role("button", name="Validate").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Line 252: a quote")
+    expect(alert).to_contain_text("never closed")
+    screenshot(page, "imports-broken-file")
+    assert not Person.objects.filter(workspace=ws).exists()
+    # The page itself answers 422 (the browser logs that); nothing else failed.
+    assert [m for m in page.probe.console_errors if "status of 422" not in m] == []
