@@ -111,5 +111,15 @@ def test_wizard_names_the_line_of_an_unclosed_quote(
     expect(alert).to_contain_text("never closed")
     screenshot(page, "imports-broken-file")
     assert not Person.objects.filter(workspace=ws).exists()
+
+    # Broken within the rows the mapping step samples: the map page says so at once.
+    early = tmp_path / "early.csv"
+    early.write_text('email,name\na@x.io,Ann\nb@x.io,"Bob\nc@x.io,Cy\n', encoding="utf-8")
+    page.get_by_role("link", name="Start over").click()
+    page.set_input_files("input[type=file]", str(early))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/map/")
+    expect(page.get_by_role("alert")).to_contain_text("Line 3: a quote")
+    assert not Person.objects.filter(workspace=ws).exists()
     # The page itself answers 422 (the browser logs that); nothing else failed.
     assert [m for m in page.probe.console_errors if "status of 422" not in m] == []
