@@ -124,7 +124,7 @@ def iter_rows(
             line = prev + 1
             if ended[0]:
                 raise ImportFileError(
-                    f"Line {line}: a quote (\") opens a value that is never closed, so the "
+                    f'Line {line}: a quote (") opens a value that is never closed, so the '
                     "rest of the file would be read as that one value; close the quote "
                     "or remove it, then upload the file again",
                     field="file",
