@@ -100,10 +100,11 @@ def iter_rows(
             yield from text
             ended[0] = True
 
-        # Not strict: a stray quote inside a field (`"a"b`) is kept as text.
-        # But the reader then also returns a record whose quote was never
-        # closed, cut by the end of the file; it only does so after asking
-        # for a line past the end, which `ended` records.
+        # Not strict, so stray quotes are read as spreadsheets read them
+        # (`a"b` stays, `"a"b` is `ab`). But then the reader also returns a
+        # record whose quote is never closed, cut by the end of the file,
+        # instead of failing; it does so only after asking for a line past
+        # the end, which `ended` records (one flag check per record).
         reader = csv.reader(lines(), delimiter=src.delimiter, strict=False)
         prev = 0
         n = 0
