@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +14,11 @@ import pytest
 
 # Subprocesses started by tests (the CLI, `pavior serve`) keep their files out of
 # the repo. (Settings themselves are loaded by pytest-django before this file.)
-os.environ.setdefault("PAVIOR_DATA_DIR", tempfile.mkdtemp(prefix="pavior-test-"))
+# A directory of our own only when none is given, removed when the run ends.
+if not os.environ.get("PAVIOR_DATA_DIR"):
+    _data_dir = tempfile.mkdtemp(prefix="pavior-test-")
+    os.environ["PAVIOR_DATA_DIR"] = _data_dir
+    atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
 
 
 def pytest_configure(config: Any) -> None:

@@ -1,6 +1,6 @@
 """Create the expression indexes of the bench workspace's hot custom attributes.
 
-    DATABASE_URL=... /work/venv/bin/python bench/foundation/index_attributes.py plan seats company
+    DATABASE_URL=... .venv/bin/python bench/foundation/index_attributes.py plan seats company
 
 Goes through `pavior.segments.indexes.ensure_expression_index`, the same call
 the app makes; the attribute's type comes from its definition.

@@ -1,8 +1,8 @@
 """Time the foundation queries on a seeded database (see seed.py), p50/p95 over N runs.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/pavior_bench \
-        /work/venv/bin/python bench/foundation/run.py --runs 25
-    PAVIOR_DATA_DIR=/tmp/pavior-bench /work/venv/bin/python bench/foundation/run.py --runs 25
+        .venv/bin/python bench/foundation/run.py --runs 25
+    PAVIOR_DATA_DIR=/tmp/pavior-bench .venv/bin/python bench/foundation/run.py --runs 25
 
 Every query goes through the real code path: the attribute lookup, then
 `parse_filter` / `parse_sort`, then `count_people` / `search_people`, then

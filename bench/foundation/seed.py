@@ -1,8 +1,8 @@
 """Seed a benchmark database with realistic people, set-based (never per-row ORM).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/pavior_bench \
-        /work/venv/bin/python bench/foundation/seed.py --users 1000000 --second 100000
-    PAVIOR_DATA_DIR=/tmp/pavior-bench /work/venv/bin/python bench/foundation/seed.py ...
+        .venv/bin/python bench/foundation/seed.py --users 1000000 --second 100000
+    PAVIOR_DATA_DIR=/tmp/pavior-bench .venv/bin/python bench/foundation/seed.py ...
 
 Workspaces and attribute definitions go through the real actions
 (`create_workspace`, `create_attribute`); the rows themselves are generated in

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.api.conftest import browser_init
 from tests.conftest import error_of
 
 
@@ -51,6 +52,25 @@ def test_lock_attribute_against_browser_writes(api):
     )
     r = api.patch("/attributes/email", {"archived": True})
     assert r.status_code == 422
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_attribute_is_refused_to_a_browser_write(api, served, workspace):
+    api.post("/attributes", {"name": "plan", "type": "string"})
+    api.post("/attributes", {"name": "seats", "type": "number"})
+    api.put("/users/u1", {"plan": "pro", "seats": 1})
+    api.patch("/attributes/plan", {"browser_writable": False})
+
+    body = browser_init(served, workspace.app_id, "u1", {"plan": "free", "seats": 5})
+    (err,) = body["errors"]
+    assert err["field"] == "plan" and "browser" in err["message"]
+    user = api.get("/users/u1").json()
+    assert (user["plan"], user["seats"]) == ("pro", 5)  # the lock, not the batch, refused
+
+    # Unlocked, the very same write goes through: the lock was what refused it.
+    api.patch("/attributes/plan", {"browser_writable": True})
+    assert browser_init(served, workspace.app_id, "u1", {"plan": "free"})["errors"] == []
+    assert api.get("/users/u1").json()["plan"] == "free"
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,6 @@
+import pytest
+
+from tests.api.conftest import browser_init
 from tests.conftest import error_of
 
 
@@ -15,7 +18,25 @@ def test_get_and_patch_settings(api):
     )
     assert r.status_code == 200, r.content
     assert r.json()["identity_verification"] == "required"
-    assert api.get("/workspace").json()["timezone"] == "Europe/Paris"
+    assert r.json()["snippet_creates_attributes"] is False
+    again = api.get("/workspace").json()
+    assert (again["timezone"], again["snippet_creates_attributes"]) == ("Europe/Paris", False)
+    r = api.patch("/workspace", {"snippet_creates_attributes": "no"})
+    assert r.status_code == 422 and error_of(r)["field"] == "snippet_creates_attributes"
+    assert api.get("/workspace").json()["snippet_creates_attributes"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_snippet_creates_attributes_decides_what_a_browser_may_create(api, served, workspace):
+    api.patch("/workspace", {"snippet_creates_attributes": False})
+    (err,) = browser_init(served, workspace.app_id, "u1", {"plan": "pro"})["errors"]
+    assert err["field"] == "plan" and err["code"] == "unknown_attribute"
+    assert "plan" not in [a["name"] for a in api.get("/attributes").json()]
+
+    api.patch("/workspace", {"snippet_creates_attributes": True})
+    assert browser_init(served, workspace.app_id, "u1", {"plan": "pro"})["errors"] == []
+    assert "plan" in [a["name"] for a in api.get("/attributes").json()]
+    assert api.get("/users/u1").json()["plan"] == "pro"
 
 
 def test_bad_settings(api):

@@ -43,3 +43,7 @@ def run_csv(workspace: Any) -> Any:
 def immediate_tasks(settings: Any) -> None:
     """Run enqueued tasks at once (the worker's job in production)."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+# A signed-in browser on the served application, for the import pages.
+from tests.web.conftest import signed_in, team  # noqa: E402, F401

@@ -96,3 +96,45 @@ def test_cli_import_maps_by_header_and_creates_attributes(
     assert "0 created, 0 updated, 2 unchanged" in again.output
     bad = CliRunner().invoke(main, ["import", str(path), "--workspace", "app_nope"])
     assert bad.exit_code == 2 and "No workspace" in bad.output
+
+
+# Line 3 opens a quote that nothing closes: the rest of the file would be one name.
+BROKEN = b'email,name\na@x.io,Ann\nb@x.io,"Bob\nc@x.io,Cy\nd@x.io,Di\n'
+BROKEN_MESSAGE = "Line 3: a quote"
+
+
+def test_a_broken_file_fails_with_its_line_over_rest(
+    db: Any,
+    api: Any,
+    workspace: Any,
+    django_capture_on_commit_callbacks: Any,
+    immediate_tasks: None,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        r = api.client.post(
+            "/api/v1/imports",
+            {"file": SimpleUploadedFile("p.csv", BROKEN, "text/csv")},
+            HTTP_AUTHORIZATION=f"Bearer {api.key}",
+        )
+    assert r.status_code == 202, r.content
+    body = api.get(f"/imports/{r.json()['id']}").json()
+    assert body["status"] == "failed"
+    assert body["error"].startswith(BROKEN_MESSAGE), body["error"]
+    assert not Person.objects.filter(workspace=workspace).exists()
+
+
+def test_a_broken_file_fails_with_its_line_in_the_cli(
+    db: Any, workspace: Any, tmp_path: Any
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(BROKEN)
+    result = CliRunner().invoke(main, ["import", str(path), "--workspace", workspace.app_id])
+    assert result.exit_code == 1
+    assert f"Import failed: {BROKEN_MESSAGE}" in result.output
+    as_json = CliRunner().invoke(
+        main, ["import", str(path), "--workspace", workspace.app_id, "--json"]
+    )
+    assert as_json.exit_code == 1
+    summary = json.loads(as_json.output)
+    assert summary["status"] == "failed" and summary["error"].startswith(BROKEN_MESSAGE)
+    assert not Person.objects.filter(workspace=workspace).exists()

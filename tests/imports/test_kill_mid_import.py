@@ -9,45 +9,68 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
 ROWS = 150_000
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The CLI's environment: its own data dir and, on PostgreSQL, its own
+    database (named after this run's, so parallel runs do not share it),
+    dropped afterwards whatever happened."""
     env = dict(os.environ, PAVIOR_DATA_DIR=str(tmp_path / "data"))
     env.pop("PAVIOR_TEST_SQLITE_NAME", None)
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        import psycopg
+    if not url.startswith("postgres"):
+        yield env
+        return
+    import psycopg
 
-        base, _, _name = url.rpartition("/")
+    base, _, name = url.rpartition("/")
+    kill_db = f"{name}_imports_kill"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{kill_db}"')
+    env["DATABASE_URL"] = f"{base}/{kill_db}"
+    try:
+        yield env
+    finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS pavior_imports_kill")
-            conn.execute("CREATE DATABASE pavior_imports_kill")
-        env["DATABASE_URL"] = f"{base}/pavior_imports_kill"
-    return env
+            # WITH (FORCE): the killed import's session may not be gone yet.
+            conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
 
 
-def _snapshot(env: dict[str, str]) -> list[tuple[Any, ...]]:
-    sql = (
-        "SELECT external_id, email, name, phone, city, custom, updated_at "
-        "FROM people_person ORDER BY external_id"
-    )
+def _query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
     if env.get("DATABASE_URL", "").startswith("postgres"):
         import psycopg
 
         with psycopg.connect(env["DATABASE_URL"]) as conn:
             return [tuple(map(str, r)) for r in conn.execute(sql).fetchall()]
     db = Path(env["PAVIOR_DATA_DIR"]) / "pavior.sqlite3"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return [tuple(map(str, r)) for r in conn.execute(sql).fetchall()]
 
 
-def test_kill_9_during_merge_changes_nobody(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def _snapshot(env: dict[str, str]) -> list[tuple[Any, ...]]:
+    return _query(
+        env,
+        "SELECT external_id, email, name, phone, city, custom, updated_at "
+        "FROM people_person ORDER BY external_id",
+    )
+
+
+def _attributes(env: dict[str, str]) -> list[tuple[Any, ...]]:
+    return _query(env, "SELECT name FROM people_attributedefinition ORDER BY name")
+
+
+def test_kill_9_during_merge_changes_nobody(tmp_path: Path, env: dict[str, str]) -> None:
     run = lambda *a: subprocess.run([*PAVIOR, *a], env=env, check=True, capture_output=True)  # noqa: E731
     run("manage", "migrate", "-v0")
     app_id = json.loads(run("workspace", "create", "Kill", "--json").stdout)["app_id"]
@@ -56,35 +79,46 @@ def test_kill_9_during_merge_changes_nobody(tmp_path: Path) -> None:
     run("import", str(seed), "--workspace", app_id, "--json")
     before = _snapshot(env)
     assert len(before) == 2000
+    assert _attributes(env) == []
 
     big = tmp_path / "big.csv"
     with open(big, "w") as f:
         f.write("id,email,city,plan\n")
         for i in range(ROWS):
             f.write(f"u{i},u{i}@x.io,Berlin,pro\n")
+    progress_files = Path(env["PAVIOR_DATA_DIR"], "imports")
+    seeded = set(progress_files.glob("*.progress"))
     proc = subprocess.Popen(
         [*PAVIOR, "import", str(big), "--workspace", app_id, "--map", "plan=plan:string"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    progress_files = Path(env["PAVIOR_DATA_DIR"], "imports")
-    deadline = time.monotonic() + 300
-    merging = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        for p in progress_files.glob("*.progress"):
+
+    def stages() -> set[str]:
+        """The stage of the import under test (not the seed's)."""
+        found = set()
+        for p in set(progress_files.glob("*.progress")) - seeded:
             try:
-                if json.loads(p.read_text()).get("stage") == "merging":
-                    merging = True
+                found.add(json.loads(p.read_text()).get("stage"))
             except ValueError:
                 pass
-        if merging:
-            break
+        return found
+
+    # Wait (polling, with a deadline) for the merge to start: its transaction
+    # has then created the new attribute and is changing users.
+    deadline = time.monotonic() + 300
+    while "merging" not in stages() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert merging and proc.poll() is None, "the import finished before it could be killed"
+    # Freeze it at once, then make sure it was frozen before it committed.
+    os.kill(proc.pid, signal.SIGSTOP)
+    assert proc.poll() is None and stages() == {"merging"}, (
+        f"the import was not caught merging ({stages()}, exit {proc.returncode})"
+    )
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert _snapshot(env) == before
-    # The attribute the killed import would have created is not there either.
+    # The attribute the killed import created in its transaction is gone with it.
+    assert _attributes(env) == []
     after = run("import", str(seed), "--workspace", app_id, "--json")
     assert json.loads(after.stdout)["unchanged"] == 2000

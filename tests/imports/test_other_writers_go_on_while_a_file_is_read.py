@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
+# How long after taking the write lock the merge may take to write its stage
+# file (it creates the new attribute first): far less than reading the file.
+MERGE_SHOWS_WITHIN = 2.0
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -60,9 +63,13 @@ def test_writes_succeed_during_the_reading_stage(tmp_path: Path) -> None:
                 db.execute("BEGIN IMMEDIATE")  # "database is locked" if held > 0.5 s
             except sqlite3.OperationalError:
                 # Allowed only if the import has meanwhile moved on to its merge,
-                # which does hold the lock (the stage file is written just after).
-                time.sleep(0.2)
-                assert "reading" not in stages(), "a writer was blocked while the file was read"
+                # which does hold the lock: the stage file says so right after
+                # the merge takes it, so wait for that (not for a fixed time);
+                # an import that held the lock while reading would stay there.
+                until = time.monotonic() + MERGE_SHOWS_WITHIN
+                while "merging" not in stages() and proc.poll() is None:
+                    assert time.monotonic() < until, "a writer was blocked while the file was read"
+                    time.sleep(0.01)
                 break
             db.execute("PRAGMA user_version = 1")
             db.execute("COMMIT")

@@ -37,9 +37,9 @@ def sign_in(page: Any, base_url: str, email: str, password: str) -> None:
 
 
 @pytest.fixture
-def signed_in(page: Any, live_server: Any, team: Team) -> Any:
-    sign_in(page, live_server.url, team.email, team.password)
-    page.base = live_server.url
+def signed_in(page: Any, served: Any, team: Team) -> Any:
+    sign_in(page, served.url, team.email, team.password)
+    page.base = served.url
     return page
 
 

@@ -13,9 +13,9 @@ from tests.web.conftest import assert_clean
 
 
 def test_first_run_creates_admin_and_workspace(
-    page: Any, live_server: Any, transactional_db: Any
+    page: Any, served: Any, transactional_db: Any
 ) -> None:
-    page.goto(live_server.url + "/")
+    page.goto(served.url + "/")
     expect(page.get_by_role("heading", name="Welcome to Pavior")).to_be_visible()
     page.get_by_label("Workspace name").fill("Acme")
     page.get_by_label("Email").fill("first@example.com")
@@ -34,11 +34,11 @@ def test_first_run_creates_admin_and_workspace(
         "window.Pavior = window.Pavior || function () "
         "{ (window.Pavior.q = window.Pavior.q || []).push(arguments); };"
     )
-    expect(page.locator("#snippet")).to_contain_text(f"{live_server.url}/pavior.js")
+    expect(page.locator("#snippet")).to_contain_text(f"{served.url}/pavior.js")
     screenshot(page, "web-install")
     # Once a team member exists, '/' no longer offers the setup form.
     page.get_by_role("button", name="Sign out").click()
-    page.goto(live_server.url + "/")
+    page.goto(served.url + "/")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert_clean(page)
 

@@ -10,20 +10,20 @@ from tests.conftest import screenshot
 from tests.web.conftest import Team, assert_clean, sign_in
 
 
-def test_sign_in_with_email_and_password(page: Any, live_server: Any, team: Team) -> None:
-    page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+def test_sign_in_with_email_and_password(page: Any, served: Any, team: Team) -> None:
+    page.goto(f"{served.url}/")
+    expect(page).to_have_url(f"{served.url}/login/?next=/")
     screenshot(page, "web-login")
     # The email is matched case-insensitively, as create_admin lowercases it.
-    sign_in(page, live_server.url, "OWNER@example.com", team.password)
+    sign_in(page, served.url, "OWNER@example.com", team.password)
     expect(page.get_by_role("heading", name="Users", exact=True)).to_be_visible()
     nav = page.get_by_role("navigation", name="Main navigation")
     expect(nav.get_by_role("link", name="Users")).to_have_attribute("aria-current", "page")
     assert_clean(page)
 
 
-def test_wrong_password_is_refused_beside_the_form(page: Any, live_server: Any, team: Team) -> None:
-    sign_in(page, live_server.url, team.email, "not the password")
+def test_wrong_password_is_refused_beside_the_form(page: Any, served: Any, team: Team) -> None:
+    sign_in(page, served.url, team.email, "not the password")
     expect(page.get_by_role("alert")).to_have_text(
         "That email and password do not match a team member."
     )

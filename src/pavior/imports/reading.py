@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,18 @@ def iter_rows(
     raw = open(src.path, "rb")  # noqa: SIM115 - closed in finally; the generator owns it
     try:
         text = io.TextIOWrapper(raw, encoding=src.encoding, errors="strict", newline="")
-        reader = csv.reader(text, delimiter=src.delimiter, strict=False)
+        ended = [False]
+
+        def lines() -> Iterator[str]:
+            yield from text
+            ended[0] = True
+
+        # Not strict, so stray quotes are read as spreadsheets read them
+        # (`a"b` stays, `"a"b` is `ab`). But then the reader also returns a
+        # record whose quote is never closed, cut by the end of the file,
+        # instead of failing; it does so only after asking for a line past
+        # the end, which `ended` records (one flag check per record).
+        reader = csv.reader(lines(), delimiter=src.delimiter, strict=False)
         prev = 0
         n = 0
         first = True
@@ -104,13 +116,20 @@ def iter_rows(
                 break
             except UnicodeDecodeError as e:
                 raise ImportFileError(
-                    f"Line {reader.line_num + 1}: the file is not valid {src.encoding} text "
+                    f"Line {_undecodable_line(src)}: the file is not valid {src.encoding} text "
                     f"(byte 0x{e.object[e.start]:02x}); save it as UTF-8 and upload it again",
                     field="file",
                 ) from None
             except csv.Error as e:
                 raise ImportFileError(_csv_message(e, prev + 1), field="file") from None
             line = prev + 1
+            if ended[0]:
+                raise ImportFileError(
+                    f'Line {line}: a quote (") opens a value that is never closed, so the '
+                    "rest of the file would be read as that one value; close the quote "
+                    "or remove it, then upload the file again",
+                    field="file",
+                )
             prev = reader.line_num
             if first:
                 first = False
@@ -126,6 +145,30 @@ def iter_rows(
             on_progress(raw.tell())
     finally:
         raw.close()
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _undecodable_line(src: CsvFile) -> int:
+    """The line of the first byte that is not ``src.encoding`` text. The
+    reader decodes ahead of the line it parses, so its own count would name
+    an earlier line: read the file again (only when it is broken) up to that byte."""
+    decoder = codecs.getincrementaldecoder(src.encoding)(errors="strict")
+    lines, after_cr = 1, False
+    with open(src.path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                text = e.object[: e.start].decode(src.encoding, errors="ignore")
+                chunk = b""
+            # A \r\n split between two chunks is one line end, not two.
+            lines += len(_LINE_END.findall(text)) - (after_cr and text.startswith("\n"))
+            after_cr = text.endswith("\r") or (after_cr and not text)
+            if not chunk:
+                break
+    return lines
 
 
 def _csv_message(e: csv.Error, line: int) -> str:

@@ -90,7 +90,11 @@ def map_columns(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("imports:validate", pk=imp.pk)
         except PaviorError as e:
             error = e.message
-    proposal = actions.propose_mapping(imp)
+    try:
+        proposal = actions.propose_mapping(imp)
+    except PaviorError as e:
+        # A broken file (an unclosed quote in its first rows): say so, map nothing.
+        error, proposal = e.message, []
     saved = {int(k): v for k, v in (imp.mapping or {}).items()}
     for p in proposal:
         if p["index"] in saved:
@@ -130,7 +134,10 @@ def validate(request: HttpRequest, pk: int) -> HttpResponse:
         except PaviorError as e:
             error = e.message
     elif imp.validation is None:
-        actions.validate_import(imp)
+        try:
+            actions.validate_import(imp)
+        except PaviorError as e:
+            error = e.message
     report = imp.validation or {}
     context = {
         "imp": imp,
