@@ -176,6 +176,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate-limit counters must be shared by every process (`pavior serve --workers N`):
+# Redis when there is one, else files in the data dir with a lock around each
+# increment (local memory would give each process its own count).
+if REDIS_URL:
+    CACHES["rate_limits"] = {**CACHES["default"], "KEY_PREFIX": "pavior"}
+else:
+    CACHES["rate_limits"] = {
+        "BACKEND": "pavior.counter_cache.SharedCounterFileCache",
+        "LOCATION": str(_data_dir() / "rate-limits"),
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
 
 # --- Background tasks ------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("PAVIOR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
@@ -201,7 +213,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = envint("PAVIOR_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Two separate locks: the account (from any address) and the address (whatever
+# account it tries). The pair alone would let a guesser move to a new address,
+# and let the right password in from one while the account is under attack.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address by the trusted-proxy rule (PAVIOR_TRUSTED_PROXIES), never
+# an X-Forwarded-For header from anyone else.
+AXES_CLIENT_IP_CALLABLE = "pavior.tracking.views.client_address"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = envbool("PAVIOR_LOGIN_THROTTLING", "true")
 
@@ -227,6 +245,16 @@ PAVIOR_MAX_STRING_LENGTH = envint("PAVIOR_MAX_STRING_LENGTH", 1000)
 PAVIOR_INDEX_AFTER_USES = envint("PAVIOR_INDEX_AFTER_USES", 20)
 PAVIOR_INDEX_MIN_USERS = envint("PAVIOR_INDEX_MIN_USERS", 20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (413)
+
+# --- Rate limits (429 + Retry-After; docs/security.md) ------------------------------
+# Calls allowed per window of PAVIOR_RATE_LIMIT_WINDOW seconds; 0 turns one off.
+PAVIOR_RATE_LIMITS = envbool("PAVIOR_RATE_LIMITS", "true")
+PAVIOR_RATE_LIMIT_WINDOW = envint("PAVIOR_RATE_LIMIT_WINDOW", 60)
+PAVIOR_RATE_LIMIT_TRACKING_PER_KEY = envint("PAVIOR_RATE_LIMIT_TRACKING_PER_KEY", 30000)
+PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS", 600)
+PAVIOR_RATE_LIMIT_API_PER_KEY = envint("PAVIOR_RATE_LIMIT_API_PER_KEY", 6000)
+PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS", 30)
+PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS", 60)
 
 # --- Tracking -------------------------------------------------------------------
 PAVIOR_GEOIP_DB = env("PAVIOR_GEOIP_DB")

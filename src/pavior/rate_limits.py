@@ -1,0 +1,109 @@
+"""Request rate limits: fixed-window counters kept in a cache every process shares.
+
+Each limit allows `requests` calls per window (`PAVIOR_RATE_LIMIT_WINDOW`
+seconds, default 60) for one subject (an app_id, a client address, an API
+key). A call over the limit is refused with 429 and `Retry-After`: the
+seconds until the window ends. Counters live in the `rate_limits` cache
+(settings.py): Redis when `REDIS_URL` is set (INCR is atomic, every process
+and machine agrees), else a file cache in the data dir that serialises its
+increments with a lock, so several `pavior serve --workers N` processes on one
+machine count together. Subjects are hashed into the key, so no API key or
+address is written to the cache in clear.
+
+A fixed window lets a client send up to twice the limit across a window
+boundary; that is accepted for simplicity (the limits stop floods, they do
+not meter).
+
+Callers pass the client address they already computed from the trusted-proxy
+rule; this module knows nothing of requests, so it sits low in the imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+
+CACHE = "rate_limits"
+
+
+class RateLimited(Exception):  # noqa: N818 - the name says what happened, as Http404 does
+    """A limit was reached; `retry_after` is the number of seconds to wait."""
+
+    def __init__(self, retry_after: int, what: str):
+        super().__init__(retry_after, what)
+        self.retry_after = retry_after
+        self.what = what
+
+    @property
+    def message(self) -> str:
+        return f"Too many requests ({self.what}); retry after {self.retry_after} seconds"
+
+
+def _allowed(name: str, subject: str, limit: int) -> int:
+    """0 when the call may go on, else the seconds until it may (and counts the call)."""
+    if not settings.PAVIOR_RATE_LIMITS or limit <= 0 or not subject:
+        return 0
+    window = max(1, settings.PAVIOR_RATE_LIMIT_WINDOW)
+    now = time.time()
+    start = math.floor(now / window) * window
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    key = f"rl:{name}:{digest}:{int(start)}"
+    cache = caches[CACHE]
+    # add() is a no-op when the counter exists; the timeout outlives the window a little.
+    cache.add(key, 0, timeout=window + 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this call opens a new counter
+        cache.add(key, 1, timeout=window + 2)
+        count = 1
+    if count <= limit:
+        return 0
+    return max(1, math.ceil(start + window - now))
+
+
+def _first(*checks: tuple[str, str, int]) -> int:
+    """Count the call against every limit; the longest wait of those exceeded."""
+    return max((_allowed(*c) for c in checks), default=0)
+
+
+def check_tracking(key: str, address: str) -> int:
+    """The snippet's intake and Segment calls made with the app_id: per key and per address.
+
+    Returns 0 to go on, else the Retry-After seconds.
+    """
+    return _first(
+        ("track-key", key, settings.PAVIOR_RATE_LIMIT_TRACKING_PER_KEY),
+        ("track-addr", address, settings.PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS),
+    )
+
+
+def check_api_key(key: str) -> int:
+    """REST and server-side Segment calls made with a secret API key: per key only,
+    since a backend sends everything from one address."""
+    return _allowed("api-key", key, settings.PAVIOR_RATE_LIMIT_API_PER_KEY)
+
+
+def check_sign_in(address: str) -> int:
+    """Sign-in attempts (POSTs) per client address, right or wrong password alike;
+    failures also lock the account (django-axes, PAVIOR_LOGIN_FAILURE_LIMIT)."""
+    return _allowed("sign-in", address, settings.PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS)
+
+
+def check_unsubscribe(address: str) -> int:
+    """For the unsubscribe links' endpoints (email, to come): per client address."""
+    return _allowed("unsubscribe", address, settings.PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS)
+
+
+def error_body(retry_after: int, what: str) -> dict[str, object]:
+    """The JSON body of a 429, in the house error shape."""
+    message = RateLimited(retry_after, what).message
+    return {"error": {"code": "rate_limited", "message": message, "field": None}}
+
+
+def refusal(retry_after: int, what: str) -> tuple[dict[str, object], list[tuple[bytes, bytes]]]:
+    """A 429's body and its Retry-After header, for the pure-ASGI intake."""
+    return error_body(retry_after, what), [(b"retry-after", str(retry_after).encode())]
