@@ -27,8 +27,9 @@ class SharedCounterFileCache(FileBasedCache):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self._createdir()
-        fd = os.open(os.path.join(self._dir, "counters.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        me: Any = self  # FileBasedCache's private helpers are not in django-stubs
+        me._createdir()
+        fd = os.open(os.path.join(me._dir, "counters.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -48,9 +49,10 @@ class SharedCounterFileCache(FileBasedCache):
         if now - self._last_cull < CULL_EVERY_SECONDS:
             return
         self._last_cull = now
-        for path in self._list_cache_files():
+        me: Any = self
+        for path in me._list_cache_files():
             try:
                 with open(path, "rb") as f:
-                    self._is_expired(f)  # deletes the file when it has expired
+                    me._is_expired(f)  # deletes the file when it has expired
             except FileNotFoundError:
                 pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -170,6 +171,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (live attributes) ----------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -220,6 +222,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The client address by the trusted-proxy rule (PAVIOR_TRUSTED_PROXIES), never
 # an X-Forwarded-For header from anyone else.
 AXES_CLIENT_IP_CALLABLE = "pavior.tracking.views.client_address"
+AXES_LOCKOUT_CALLABLE = "pavior.web.views.auth.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = envbool("PAVIOR_LOGIN_THROTTLING", "true")
 
@@ -273,9 +276,26 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# One line per record on stderr, each with the request id of the request being
+# served ("-" outside one); the same id is the response's X-Request-ID header.
+# django.request logs every 500 of a Django view with its traceback (Django
+# sends it only to ADMINS by email otherwise, which Pavior does not configure).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"pavior": {"handlers": ["console"], "level": env("PAVIOR_LOG_LEVEL", "INFO")}},
+    "filters": {"request_id": {"()": "pavior.request_ids.RequestIdFilter"}},
+    "formatters": {
+        "pavior": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "pavior",
+        }
+    },
+    "loggers": {
+        "pavior": {"handlers": ["console"], "level": env("PAVIOR_LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
@@ -71,6 +73,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(_safe_next(request))
         else:
             status = 400
+    return _login_page(request, errors, email, status, retry_after)
+
+
+def _login_page(
+    request: HttpRequest, errors: dict[str, str], email: str, status: int, retry_after: int = 0
+) -> HttpResponse:
     response = render(
         request,
         "web/login.html",
@@ -80,6 +88,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def locked_out(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer (AXES_LOCKOUT_CALLABLE) while the account or address is
+    locked: the sign-in form again, saying how long to wait."""
+    retry_after = int(settings.AXES_COOLOFF_TIME * 3600)
+    errors = {"form": _wait_message(retry_after)}
+    return _login_page(request, errors, request.POST.get("email", "").strip(), 429, retry_after)
 
 
 @require_POST
