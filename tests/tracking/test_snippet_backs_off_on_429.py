@@ -56,7 +56,8 @@ def shop_page(script_src: str, app_id: str) -> str:
     init = json.dumps({"app_id": app_id, "id": "u1"})
     return f"""<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>
 <script>
-window.Pavior = window.Pavior || function () {{ (window.Pavior.q = window.Pavior.q || []).push(arguments); }};
+window.Pavior = window.Pavior ||
+  function () {{ (window.Pavior.q = window.Pavior.q || []).push(arguments); }};
 Pavior('init', {init});
 var s = document.createElement('script'); s.async = true; s.src = {json.dumps(script_src)};
 document.head.appendChild(s);
