@@ -23,9 +23,13 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+from pavior.counter_cache import CounterFileCache
 
 CACHE = "rate_limits"
 
@@ -43,31 +47,65 @@ class RateLimited(Exception):  # noqa: N818 - the name says what happened, as Ht
         return f"Too many requests ({self.what}); retry after {self.retry_after} seconds"
 
 
-def _allowed(name: str, subject: str, limit: int) -> int:
-    """0 when the call may go on, else the seconds until it may (and counts the call)."""
-    if not settings.PAVIOR_RATE_LIMITS or limit <= 0 or not subject:
+def _count(keys: list[str], timeout: int) -> list[int]:
+    """Add one to each counter (created with `timeout` when new); their new values.
+
+    Redis: one round trip for all of them (SET NX EX then INCR: atomic per key).
+    The counter-file cache: one locked file update each. Any other cache:
+    add then incr.
+    """
+    cache = caches[CACHE]
+    if isinstance(cache, RedisCache):
+        names = [cache.make_and_validate_key(k) for k in keys]
+        pipe = _redis_client(cache).pipeline(transaction=False)
+        for name in names:
+            pipe.set(name, 0, ex=timeout, nx=True)
+            pipe.incr(name)
+        return [int(v) for v in pipe.execute()[1::2]]
+    if isinstance(cache, CounterFileCache):
+        return [cache.incr_or_start(k, timeout) for k in keys]
+    counts = []
+    for k in keys:
+        cache.add(k, 0, timeout=timeout)
+        try:
+            counts.append(cache.incr(k))
+        except ValueError:  # expired between add and incr: this call opens a new counter
+            cache.add(k, 1, timeout=timeout)
+            counts.append(1)
+    return counts
+
+
+def _redis_client(cache: RedisCache) -> Any:
+    """The cache's Redis client, made once per cache object (Django makes a new
+    client object on every call, which costs more than the round trip)."""
+    client = getattr(cache, "_pavior_client", None)
+    if client is None:
+        client = cache._cache.get_client(write=True)
+        cache._pavior_client = client  # type: ignore[attr-defined]
+    return client
+
+
+def _wait(*checks: tuple[str, str, int]) -> int:
+    """Count one call against each (name, subject, limit); 0 when every one allows
+    it, else the seconds until the window ends (the Retry-After)."""
+    if not settings.PAVIOR_RATE_LIMITS:
+        return 0
+    checks = tuple(c for c in checks if c[1] and c[2] > 0)
+    if not checks:
         return 0
     window = max(1, settings.PAVIOR_RATE_LIMIT_WINDOW)
     now = time.time()
     start = math.floor(now / window) * window
-    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    key = f"rl:{name}:{digest}:{int(start)}"
-    cache = caches[CACHE]
-    # add() is a no-op when the counter exists; the timeout outlives the window a little.
-    cache.add(key, 0, timeout=window + 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this call opens a new counter
-        cache.add(key, 1, timeout=window + 2)
-        count = 1
-    if count <= limit:
+    keys = [f"rl:{name}:{_digest(subject)}:{int(start)}" for name, subject, _ in checks]
+    # The counters outlive their window a little: a late call still finds its own.
+    counts = _count(keys, window + 2)
+    if all(n <= limit for n, (_, _, limit) in zip(counts, checks, strict=True)):
         return 0
     return max(1, math.ceil(start + window - now))
 
 
-def _first(*checks: tuple[str, str, int]) -> int:
-    """Count the call against every limit; the longest wait of those exceeded."""
-    return max((_allowed(*c) for c in checks), default=0)
+def _digest(subject: str) -> str:
+    return hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def check_tracking(key: str, address: str) -> int:
@@ -75,7 +113,7 @@ def check_tracking(key: str, address: str) -> int:
 
     Returns 0 to go on, else the Retry-After seconds.
     """
-    return _first(
+    return _wait(
         ("track-key", key, settings.PAVIOR_RATE_LIMIT_TRACKING_PER_KEY),
         ("track-addr", address, settings.PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS),
     )
@@ -84,18 +122,18 @@ def check_tracking(key: str, address: str) -> int:
 def check_api_key(key: str) -> int:
     """REST and server-side Segment calls made with a secret API key: per key only,
     since a backend sends everything from one address."""
-    return _allowed("api-key", key, settings.PAVIOR_RATE_LIMIT_API_PER_KEY)
+    return _wait(("api-key", key, settings.PAVIOR_RATE_LIMIT_API_PER_KEY))
 
 
 def check_sign_in(address: str) -> int:
     """Sign-in attempts (POSTs) per client address, right or wrong password alike;
     failures also lock the account (django-axes, PAVIOR_LOGIN_FAILURE_LIMIT)."""
-    return _allowed("sign-in", address, settings.PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS)
+    return _wait(("sign-in", address, settings.PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS))
 
 
 def check_unsubscribe(address: str) -> int:
     """For the unsubscribe links' endpoints (email, to come): per client address."""
-    return _allowed("unsubscribe", address, settings.PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS)
+    return _wait(("unsubscribe", address, settings.PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS))
 
 
 def error_body(retry_after: int, what: str) -> dict[str, object]:

@@ -179,16 +179,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Rate-limit counters must be shared by every process (`pavior serve --workers N`):
-# Redis when there is one, else files in the data dir with a lock around each
-# increment (local memory would give each process its own count).
+# Redis when there is one, else one small locked file per counter in the data dir
+# (local memory would give each process its own count; see counter_cache.py).
 if REDIS_URL:
     CACHES["rate_limits"] = {**CACHES["default"], "KEY_PREFIX": "pavior"}
 else:
     CACHES["rate_limits"] = {
-        "BACKEND": "pavior.counter_cache.SharedCounterFileCache",
+        "BACKEND": "pavior.counter_cache.CounterFileCache",
         "LOCATION": str(_data_dir() / "rate-limits"),
-        "TIMEOUT": 300,
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
     }
 
 # --- Background tasks ------------------------------------------------------------
