@@ -5,9 +5,9 @@ seconds, default 60) for one subject (an app_id, a client address, an API
 key). A call over the limit is refused with 429 and `Retry-After`: the
 seconds until the window ends. Counters live in the `rate_limits` cache
 (settings.py): Redis when `REDIS_URL` is set (INCR is atomic, every process
-and machine agrees), else a file cache in the data dir that serialises its
-increments with a lock, so several `pavior serve --workers N` processes on one
-machine count together. Subjects are hashed into the key, so no API key or
+and machine agrees), else pavior.counter_cache's locked counter files in the
+data dir, so several `pavior serve --workers N` processes on one machine count
+together. Subjects are hashed into the key, so no API key or
 address is written to the cache in clear.
 
 A fixed window lets a client send up to twice the limit across a window
