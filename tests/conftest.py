@@ -26,6 +26,10 @@ def pytest_configure(config: Any) -> None:
 
     # Background tasks run at once, in the test's process and transaction.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Every test client comes from 127.0.0.1 and the suite signs in and tracks far
+    # more often than any visitor: rate limits are off unless a test asks for them
+    # (the `rate_limits` fixture).
+    settings.PAVIOR_RATE_LIMITS = False
 
 
 @dataclass
@@ -56,6 +60,25 @@ class ApiClient:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.call("delete", path, **kw)
+
+
+@pytest.fixture
+def rate_limits(settings: Any) -> Any:
+    """Rate limits on, with fresh counters and a window that has just begun (a
+    fixed window restarting mid-test would reset the counts). Lower the limits
+    through the returned settings, e.g. `rate_limits.PAVIOR_RATE_LIMIT_API_PER_KEY = 3`;
+    the served app runs in this process, so it sees them at once."""
+    import time
+
+    from django.core.cache import caches
+
+    settings.PAVIOR_RATE_LIMITS = True
+    settings.PAVIOR_RATE_LIMIT_WINDOW = 3600
+    caches["rate_limits"].clear()
+    if time.time() % 3600 > 3590:
+        time.sleep(3600 - time.time() % 3600)
+    yield settings
+    caches["rate_limits"].clear()
 
 
 @pytest.fixture
@@ -191,8 +214,10 @@ def _uvicorn(django_db_setup: Any, django_db_blocker: Any) -> Any:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     sock = _free_socket()
     port = sock.getsockname()[1]
+    from pavior.cli import UVICORN_OPTIONS
+
     config = uvicorn.Config(
-        application, lifespan="off", log_level="warning", access_log=False, loop="asyncio"
+        application, log_level="warning", access_log=False, loop="asyncio", **UVICORN_OPTIONS
     )
     server = uvicorn.Server(config)
     with django_db_blocker.unblock():

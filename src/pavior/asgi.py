@@ -13,11 +13,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
 django_application = get_asgi_application()
 
+from pavior import request_ids  # noqa: E402
 from pavior.tracking import lean  # noqa: E402  (needs the settings configured above)
+
+# Every response carries an X-Request-ID that the log lines of its request share.
+_lean = request_ids.wrap(lean.app, log_5xx=True)
+_django = request_ids.wrap(django_application)
 
 
 async def application(scope: Any, receive: Any, send: Any) -> None:
     if lean.handles(scope):
-        await lean.app(scope, receive, send)
+        await _lean(scope, receive, send)
     else:
-        await django_application(scope, receive, send)
+        await _django(scope, receive, send)

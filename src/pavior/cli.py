@@ -11,6 +11,12 @@ from typing import Any
 
 import click
 
+# How uvicorn serves pavior.asgi (tests' `served` fixture uses the same). No proxy
+# headers: uvicorn would otherwise replace the client address with any
+# X-Forwarded-For sent from 127.0.0.1, before Pavior's own trusted-proxy rule
+# (PAVIOR_TRUSTED_PROXIES) could judge it; sign-in locks and rate limits key on it.
+UVICORN_OPTIONS: dict[str, Any] = {"lifespan": "off", "proxy_headers": False}
+
 
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
@@ -68,7 +74,7 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
             workers=workers if workers > 1 else None,
             log_level="warning" if not settings.DEBUG else "info",
             access_log=settings.DEBUG,
-            lifespan="off",
+            **UVICORN_OPTIONS,
         )
     finally:
         if worker is not None:

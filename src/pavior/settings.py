@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -170,12 +171,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (live attributes) ----------------------------------------------------
 REDIS_URL = env("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate-limit counters must be shared by every process (`pavior serve --workers N`):
+# Redis when there is one, else one small locked file per counter in the data dir
+# (local memory would give each process its own count; see counter_cache.py).
+if REDIS_URL:
+    CACHES["rate_limits"] = {**CACHES["default"], "KEY_PREFIX": "pavior"}
+else:
+    CACHES["rate_limits"] = {
+        "BACKEND": "pavior.counter_cache.CounterFileCache",
+        "LOCATION": str(_data_dir() / "rate-limits"),
+    }
 
 # --- Background tasks ------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("PAVIOR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
@@ -201,7 +213,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = envint("PAVIOR_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Two separate locks: the account (from any address) and the address (whatever
+# account it tries). The pair alone would let a guesser move to a new address,
+# and let the right password in from one while the account is under attack.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The client address by the trusted-proxy rule (PAVIOR_TRUSTED_PROXIES), never
+# an X-Forwarded-For header from anyone else.
+AXES_CLIENT_IP_CALLABLE = "pavior.tracking.views.client_address"
+AXES_LOCKOUT_CALLABLE = "pavior.web.views.auth.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = envbool("PAVIOR_LOGIN_THROTTLING", "true")
 
@@ -228,6 +247,16 @@ PAVIOR_INDEX_AFTER_USES = envint("PAVIOR_INDEX_AFTER_USES", 20)
 PAVIOR_INDEX_MIN_USERS = envint("PAVIOR_INDEX_MIN_USERS", 20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (413)
 
+# --- Rate limits (429 + Retry-After; docs/security.md) ------------------------------
+# Calls allowed per window of PAVIOR_RATE_LIMIT_WINDOW seconds; 0 turns one off.
+PAVIOR_RATE_LIMITS = envbool("PAVIOR_RATE_LIMITS", "true")
+PAVIOR_RATE_LIMIT_WINDOW = envint("PAVIOR_RATE_LIMIT_WINDOW", 60)
+PAVIOR_RATE_LIMIT_TRACKING_PER_KEY = envint("PAVIOR_RATE_LIMIT_TRACKING_PER_KEY", 30000)
+PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS", 600)
+PAVIOR_RATE_LIMIT_API_PER_KEY = envint("PAVIOR_RATE_LIMIT_API_PER_KEY", 6000)
+PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS", 30)
+PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS", 60)
+
 # --- Tracking -------------------------------------------------------------------
 PAVIOR_GEOIP_DB = env("PAVIOR_GEOIP_DB")
 # Comma-separated proxy addresses whose X-Forwarded-For is believed.
@@ -245,9 +274,26 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+# One line per record on stderr, each with the request id of the request being
+# served ("-" outside one); the same id is the response's X-Request-ID header.
+# django.request logs every 500 of a Django view with its traceback (Django
+# sends it only to ADMINS by email otherwise, which Pavior does not configure).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"pavior": {"handlers": ["console"], "level": env("PAVIOR_LOG_LEVEL", "INFO")}},
+    "filters": {"request_id": {"()": "pavior.request_ids.RequestIdFilter"}},
+    "formatters": {
+        "pavior": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "pavior",
+        }
+    },
+    "loggers": {
+        "pavior": {"handlers": ["console"], "level": env("PAVIOR_LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -12,3 +12,6 @@ urlpatterns = [
     path("imports/", include("pavior.imports.urls")),
     path("", include("pavior.web.urls")),
 ]
+
+# A 500 names its request id, which the log's traceback carries too.
+handler500 = "pavior.request_ids.server_error"

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from pavior.core.errors import PaviorError
+from pavior.rate_limits import RateLimited
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -54,6 +55,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(exc.status_code, codes.get(exc.status_code, "bad_request"), message)
 
 
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = error_response(429, "rate_limited", exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(404, "not_found", "Not found")
 
@@ -66,3 +73,4 @@ def install(api: Any) -> None:
     api.add_exception_handler(AuthenticationError, _auth_error)
     api.add_exception_handler(HttpError, _http_error)
     api.add_exception_handler(Http404, _not_found)
+    api.add_exception_handler(RateLimited, _rate_limited)

@@ -15,12 +15,14 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pavior import rate_limits
 from pavior.core.errors import PaviorError
 from pavior.tracking import clock
 from pavior.tracking.intake import MAX_BATCH_BYTES, parse_request
 from pavior.tracking.views import (
     CORS_HEADERS,
     RETRY_AFTER_SECONDS,
+    client_ip,
     error_body,
     place_for,
     result_body,
@@ -71,6 +73,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     client = scope.get("client")
     remote = client[0] if client else ""
     forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    if retry := rate_limits.check_tracking(app_id, client_ip(remote, forwarded)):
+        await _send(send, 429, *rate_limits.refusal(retry, "app_id or address"))
+        return
     place = place_for(remote, forwarded)
     outcome = await writer.write(app_id, identity, events, received_at, place)
     if isinstance(outcome, PaviorError):

@@ -18,6 +18,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from pavior import rate_limits
 from pavior.core.attributes import Trust
 from pavior.core.errors import PaviorError
 from pavior.core.visits import correct_skew
@@ -31,7 +32,14 @@ from pavior.tracking.intake import (
     parse_time,
     read_body,
 )
-from pavior.tracking.views import cors, error, place_of, run_ingest, workspace_for_app_id
+from pavior.tracking.views import (
+    client_address,
+    cors,
+    error,
+    place_of,
+    run_ingest,
+    workspace_for_app_id,
+)
 from pavior.workspaces.actions import workspace_for_api_key
 from pavior.workspaces.models import IdentityVerification, Workspace
 
@@ -90,11 +98,20 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
         )
     except PaviorError as e:
         return error(e.status, e.code, e.message, e.field)
-    workspace, trust = _authenticate(_write_key(request, data))
-    if workspace is None:
+    key = _write_key(request, data)
+    workspace, trust = _authenticate(key)
+    if workspace is None or key is None:
         return error(
             401, "unauthorized", "Unknown write key: use the workspace's app_id or a secret API key"
         )
+    if retry := (
+        rate_limits.check_api_key(key)
+        if trust is Trust.SECRET
+        else rate_limits.check_tracking(key, client_address(request))
+    ):
+        response = error(429, "rate_limited", rate_limits.RateLimited(retry, "write key").message)
+        response["Retry-After"] = str(retry)
+        return response
     if kind is None:
         messages = data.get("batch")
         if not isinstance(messages, list):

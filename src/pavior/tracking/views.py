@@ -40,6 +40,8 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Content-Encoding, Authorization",
     "Access-Control-Max-Age": "86400",
+    # The snippet waits as long as a 429 or 503 says.
+    "Access-Control-Expose-Headers": "Retry-After",
 }
 
 
@@ -101,6 +103,13 @@ def client_ip(remote: str, forwarded_for: str) -> str:
 def place_for(remote: str, forwarded_for: str) -> Place | None:
     ip = client_ip(remote, forwarded_for)
     return get_geoip().lookup(ip) if ip else None
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address of a Django request, by the trusted-proxy rule."""
+    return client_ip(
+        request.META.get("REMOTE_ADDR", ""), request.headers.get("X-Forwarded-For", "")
+    )
 
 
 def place_of(request: HttpRequest) -> Place | None:

@@ -135,9 +135,9 @@
                  headers: { "Content-Type": "text/plain" } })
       .then(function (r) {
         return r.json().catch(function () { return null; }).then(function (data) {
-          return { status: r.status, data: data };
+          return { status: r.status, data: data, wait: parseInt(r.headers.get("Retry-After"), 10) };
         });
-      }, function () { return { status: 0, data: null }; })
+      }, function () { return { status: 0, data: null, wait: NaN }; })
       .then(function (res) {
         sending = false;
         if (res.status >= 200 && res.status < 300) {
@@ -149,6 +149,8 @@
           attempts++;
           var delay = Math.min(RETRY_MAX, RETRY_BASE * Math.pow(2, attempts - 1));
           delay = delay * (0.5 + Math.random());  // jitter: tabs do not retry in step
+          // A 429 or 503 says how long to wait: never come back sooner.
+          if (res.wait > 0) delay = Math.max(delay, Math.min(res.wait, 3600) * 1000);
           retryTimer = setTimeout(function () { retryTimer = null; flush(false); }, delay);
         } else {
           // Any other 4xx will fail the same way again: drop the batch, say why.

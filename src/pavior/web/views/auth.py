@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db import transaction
@@ -10,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from pavior import rate_limits
 from pavior.core.errors import PaviorError
+from pavior.tracking.views import client_address
 from pavior.web.context import SESSION_KEY, member_workspaces
 from pavior.workspaces.actions import create_admin, create_workspace
 
@@ -28,6 +33,11 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"Too many sign-in attempts. Wait {minutes} minute{'s' * (minutes != 1)} and try again."
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if no_team_yet():
@@ -35,7 +45,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     email = ""
     status = 200
-    if request.method == "POST":
+    retry_after = 0
+    if request.method == "POST" and (
+        retry_after := rate_limits.check_sign_in(client_address(request))
+    ):
+        errors["form"] = _wait_message(retry_after)
+        status = 429
+    elif request.method == "POST":
         email = request.POST.get("email", "").strip()
         password = request.POST.get("password", "")
         if not email:
@@ -46,7 +62,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             # Django's username is the lowercased email (create_admin stores it so).
             user = authenticate(request, username=email.lower(), password=password)
             if getattr(request, "axes_locked_out", False):
-                errors["form"] = "Too many failed sign-in attempts. Wait 15 minutes and try again."
+                retry_after = int(settings.AXES_COOLOFF_TIME * 3600)
+                errors["form"] = _wait_message(retry_after)
                 status = 429
             elif user is None:
                 errors["form"] = "That email and password do not match a team member."
@@ -56,12 +73,29 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(_safe_next(request))
         else:
             status = 400
-    return render(
+    return _login_page(request, errors, email, status, retry_after)
+
+
+def _login_page(
+    request: HttpRequest, errors: dict[str, str], email: str, status: int, retry_after: int = 0
+) -> HttpResponse:
+    response = render(
         request,
         "web/login.html",
         {"errors": errors, "email": email, "next": _safe_next(request)},
         status=status,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def locked_out(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes' answer (AXES_LOCKOUT_CALLABLE) while the account or address is
+    locked: the sign-in form again, saying how long to wait."""
+    retry_after = int(settings.AXES_COOLOFF_TIME * 3600)
+    errors = {"form": _wait_message(retry_after)}
+    return _login_page(request, errors, request.POST.get("email", "").strip(), 429, retry_after)
 
 
 @require_POST
