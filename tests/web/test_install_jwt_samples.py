@@ -7,7 +7,7 @@ import html
 import re
 from typing import Any
 
-from pavior.core.identity import prove
+from pavior.tracking.user_jwt import prove
 
 
 def test_the_python_jwt_sample_signs_a_token_that_verifies(client: Any, db: Any) -> None:

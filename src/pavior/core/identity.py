@@ -1,5 +1,9 @@
 """Identity verification, SPEC §6: user_hash = hex(HMAC-SHA256(secret, id)),
-or user_jwt (HS256, signed with an identity secret), and what each proves."""
+or user_jwt (HS256, signed with an identity secret), and what each proves.
+
+The token's signature is checked in pavior.tracking.user_jwt (PyJWT; the core
+imports no third-party package); what its claims prove is decided here.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ import secrets as _secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import jwt
 
 from .attributes import Trust
 
@@ -78,17 +80,10 @@ class Proof:
     problem: str | None = None  # why the call is not verified (for the refusal)
 
 
-def prove(
-    secrets: list[str],
-    user_id: str | None,
-    email: str | None,
-    *,
-    user_hash: str | None = None,
-    user_jwt: str | None = None,
+def prove_hash(
+    secrets: Iterable[str], user_id: str | None, email: str | None, user_hash: str | None
 ) -> Proof:
-    """Check a call's user_jwt (when it sent one) or else its user_hash."""
-    if user_jwt is not None:
-        return _prove_jwt(secrets, user_id, email, user_jwt)
+    """What a call's user_hash proves: the id, or the email when there is no id."""
     if user_hash is None:
         return Proof(verified=False, problem="no user_hash or user_jwt")
     key = user_id or email
@@ -98,10 +93,14 @@ def prove(
     return Proof(verified=True, email=email if user_id is None else None)
 
 
-def _prove_jwt(secrets: list[str], user_id: str | None, email: str | None, token: str) -> Proof:
-    claims, problem = _decode_jwt(secrets, token)
-    if claims is None:
-        return Proof(verified=False, problem=problem)
+def prove_claims(user_id: str | None, email: str | None, claims: dict[str, Any]) -> Proof:
+    """What the claims of a user_jwt whose signature and expiry were checked
+    prove for a call naming ``user_id`` and ``email``.
+
+    The user_id claim must be the call's id (both absent for an email-only
+    call, which then needs the email claim); an email claim must be the
+    call's email, or fills it in when the call has none.
+    """
     signed_id = _claim_text(claims.get("user_id"))
     signed_email = _claim_text(claims.get("email"))
     if signed_id != user_id:
@@ -126,37 +125,6 @@ def _claim_text(value: object) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value if isinstance(value, str) else f"<{type(value).__name__}>"
-
-
-def _decode_jwt(secrets: Iterable[str], token: str) -> tuple[dict[str, Any] | None, str | None]:
-    """The token's claims if an active secret signed it with HS256 and it has not
-    expired; else None and what is wrong with it. Every secret is tried."""
-    found: dict[str, Any] | None = None
-    problem = "a user_jwt signed with no active identity secret"
-    for secret in secrets:
-        try:
-            claims = jwt.decode(
-                token,
-                key=secret,
-                algorithms=["HS256"],  # never "none", never another family
-                options={"require": ["exp"], "verify_aud": False},
-            )
-        except jwt.ExpiredSignatureError:
-            problem = "an expired user_jwt"
-        except jwt.MissingRequiredClaimError:
-            problem = "a user_jwt without an exp claim"
-        except jwt.InvalidAlgorithmError:
-            return None, "a user_jwt not signed with HS256"
-        except jwt.InvalidSignatureError:
-            continue
-        except jwt.InvalidTokenError:  # malformed, bad nbf/iat, not JSON, …
-            return None, "an invalid user_jwt (malformed, or not valid yet)"
-        else:
-            if isinstance(claims, dict) and found is None:
-                found = claims
-    if found is not None:
-        return found, None
-    return None, problem
 
 
 def unverified_call_refused(

@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from pavior.core.attributes import Trust, infer_type
 from pavior.core.errors import Conflict, InvalidValue, PaviorError
-from pavior.core.identity import Proof, prove, unverified_call_refused
+from pavior.core.identity import Proof, unverified_call_refused
 from pavior.core.profile import prepare_write
 from pavior.core.visits import VisitState, advance, recompute
 from pavior.people.actions import create_attribute, upsert_user
@@ -34,6 +34,7 @@ from pavior.tracking import live
 from pavior.tracking.geoip import Place
 from pavior.tracking.lookup import identity_secrets
 from pavior.tracking.models import RawEvent
+from pavior.tracking.user_jwt import prove
 from pavior.workspaces.models import IdentityVerification, Workspace
 
 ATTRIBUTE_EVENTS = frozenset({"init", "update", "identify"})
