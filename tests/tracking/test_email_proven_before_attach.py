@@ -4,6 +4,7 @@ nothing else. Server trust may still merge by email."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -15,9 +16,10 @@ from pavior.people.models import Person
 from pavior.tracking.models import RawEvent
 from pavior.workspaces.actions import update_workspace_settings
 from tests.tracking.conftest import event
-from tests.tracking.served_calls import init, segment, track, user_jwt
+from tests.tracking.served_calls import init, segment, site, site_page, track, user_jwt
 
 pytestmark = pytest.mark.django_db(transaction=True)
+__all__ = ["site"]  # a fixture
 
 VICTIM = "victim@x.io"
 
@@ -140,3 +142,17 @@ def test_server_trust_may_still_merge_by_email(served, new_workspace):
     r = segment(served, new_workspace.api_key, "/v1/identify", call)
     assert r.status_code == 200, r.text
     assert _person(ws, "real-id").pk == victim.pk
+
+
+def test_the_snippet_shows_the_warning(served, workspace, site, page):
+    victim = _email_only_victim(workspace)
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    site["html"] = site_page(served, {"app_id": workspace.app_id, "id": "mallory", "email": VICTIM})
+    page.goto(site["url"] + "/")
+    deadline = time.monotonic() + 15
+    while not any("[Pavior] email:" in w for w in warnings):
+        assert time.monotonic() < deadline, f"no warning in the console: {warnings}"
+        page.wait_for_timeout(200)
+    assert _person(workspace, VICTIM).pk == victim.pk
+    assert page.probe.console_errors == []

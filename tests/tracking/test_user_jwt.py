@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -18,7 +15,9 @@ from pavior.people.models import Person
 from pavior.tracking.models import RawEvent
 from pavior.workspaces.actions import create_identity_secret, update_workspace_settings
 from tests.conftest import error_of
-from tests.tracking.served_calls import init, user_jwt
+from tests.tracking.served_calls import init, site, site_page, user_jwt
+
+__all__ = ["site"]  # a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,39 +106,12 @@ def test_an_email_only_call_is_proven_by_the_email_claim(served, new_workspace):
 # --- the snippet passes user_jwt from init to the intake --------------------------------
 
 
-@pytest.fixture
-def site() -> Iterator[dict[str, Any]]:
-    """A customer's website on its own origin, serving state["html"]."""
-    state: dict[str, Any] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = state["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-
-
 def test_the_snippet_sends_user_jwt(served, new_workspace, site, page):
     ws, secret = new_workspace.workspace, new_workspace.identity_secret
     update_workspace_settings(ws, {"identity_verification": "required"})
     token = user_jwt(secret, user_id="u1", email="ada@x.io", plan="pro")
     init = {"app_id": ws.app_id, "id": "u1", "user_jwt": token}
-    site["html"] = f"""<!doctype html><html><body><h1>Shop</h1>
-<script src="{served.url}/pavior.js"></script>
-<script>Pavior('init', {json.dumps(init)});</script></body></html>"""
+    site["html"] = site_page(served, init)
     page.goto(site["url"] + "/")
     deadline = time.monotonic() + 15
     while not Person.objects.filter(workspace=ws, external_id="u1", total_visits=1).exists():

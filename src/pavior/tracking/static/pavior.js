@@ -109,6 +109,10 @@
     for (var i = 0; i < errs.length; i++) {
       log("error", (errs[i].field ? errs[i].field + ": " : "") + errs[i].message);
     }
+    var warns = (data && data.warnings) || [];  // e.g. an email that was not proven
+    for (var j = 0; j < warns.length; j++) {
+      log("warn", (warns[j].field ? warns[j].field + ": " : "") + warns[j].message);
+    }
   }
 
   function flush(leaving) {
