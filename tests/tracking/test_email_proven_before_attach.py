@@ -156,3 +156,12 @@ def test_the_snippet_shows_the_warning(served, workspace, site, page):
         page.wait_for_timeout(200)
     assert _person(workspace, VICTIM).pk == victim.pk
     assert page.probe.console_errors == []
+
+
+def test_a_user_keeps_the_email_they_already_share(served, workspace):
+    """Two users the server gave one email: each may still send it as their own."""
+    for user_id in ("u1", "u2"):
+        upsert_user(workspace, {"id": user_id, "email": "team@x.io"}, trust=Trust.SECRET)
+    r = init(served, workspace.app_id, {"id": "u1", "email": "team@x.io"})
+    assert r.status_code == 200 and r.json()["warnings"] == [], r.text
+    assert _person(workspace, "u1").email == "team@x.io"

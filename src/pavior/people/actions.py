@@ -222,9 +222,9 @@ def _keep_others_email(workspace: Workspace, prepared: dict[str, Any]) -> list[P
     if not email:
         return []
     own = prepared.get("id") or email
-    others = Person.objects.filter(workspace=workspace, email=email).exclude(external_id=own)
-    if not others.exists():
-        return []
+    having = Person.objects.filter(workspace=workspace, email=email)
+    if not having.exclude(external_id=own).exists() or having.filter(external_id=own).exists():
+        return []  # nobody else has it, or it is already this user's own
     del prepared["email"]
     if "id" not in prepared:
         prepared["id"] = email  # the call's own key, as a user of its own
