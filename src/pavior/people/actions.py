@@ -6,7 +6,7 @@ so the rules of SPEC §2 and §4 hold whichever door a value comes through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from pavior.core.attributes import (
 )
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
+from pavior.core.identity import may_attach_by_email
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
@@ -164,6 +165,13 @@ def stored_value(attr: AttributeDef, value: Any) -> Any:
 class UpsertResult:
     person: Person
     created: bool
+    # What was left out of the write and why (shown to the caller, not errors).
+    warnings: list[PaviorError] = field(default_factory=list)
+
+
+class EmailNotProven(PaviorError):
+    code = "email_not_proven"
+    status = 200  # a warning: the rest of the write is kept
 
 
 def upsert_user(
@@ -173,11 +181,14 @@ def upsert_user(
     trust: Trust,
     path_id: str | None = None,
     lookup: Any = None,
+    proven_email: str | None = None,
 ) -> UpsertResult:
     """Create or update one user from API names -> raw values.
 
     `id` defaults to `email`; a user first known only by email is upgraded in
     place (not duplicated) when a later call brings an id with that email.
+    From the browser that holds only for a `proven_email` (SPEC §6): an
+    unproven email finds nobody, and is not written when another user has it.
     """
     lookup = lookup or attribute_lookup(workspace)
     if path_id is not None:
@@ -189,22 +200,51 @@ def upsert_user(
     prepared = prepare_write(
         values, lookup, trust=trust, max_string_length=settings.PAVIOR_MAX_STRING_LENGTH
     )
+    email = prepared.get("email")
+    by_email = may_attach_by_email(trust, email if isinstance(email, str) else None, proven_email)
+    warnings = [] if by_email else _keep_others_email(workspace, prepared)
     try:
         with transaction.atomic():
-            return _apply_write(workspace, prepared, lookup)
+            result = _apply_write(workspace, prepared, lookup, by_email=by_email)
     except IntegrityError:
         # Two first writes for the same new user raced and the other one
         # inserted it: this attempt now finds the row and updates it.
         with transaction.atomic():
-            return _apply_write(workspace, prepared, lookup)
+            result = _apply_write(workspace, prepared, lookup, by_email=by_email)
+    result.warnings = warnings
+    return result
 
 
-def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) -> UpsertResult:
+def _keep_others_email(workspace: Workspace, prepared: dict[str, Any]) -> list[PaviorError]:
+    """Leave an unproven email out of the write when another user has it: the
+    call's user keeps their id and the email stays where it was (SPEC §6)."""
+    email = prepared.get("email")
+    if not email:
+        return []
+    own = prepared.get("id") or email
+    having = Person.objects.filter(workspace=workspace, email=email)
+    if not having.exclude(external_id=own).exists() or having.filter(external_id=own).exists():
+        return []  # nobody else has it, or it is already this user's own
+    del prepared["email"]
+    if "id" not in prepared:
+        prepared["id"] = email  # the call's own key, as a user of its own
+    return [
+        EmailNotProven(
+            "This email belongs to another user and the call does not prove it (a user_hash "
+            "over the email, or an email claim in user_jwt); it was not attached",
+            field="email",
+        )
+    ]
+
+
+def _apply_write(
+    workspace: Workspace, prepared: dict[str, Any], lookup: Any, *, by_email: bool = True
+) -> UpsertResult:
     user_id = prepared.get("id")
     email = prepared.get("email")
     if "id" in prepared and user_id is None:
         raise InvalidValue("id cannot be cleared", field="id")
-    person = _match(workspace, user_id, email)
+    person = _match(workspace, user_id, email, by_email=by_email)
     created = person is None
     if person is None:
         if not (user_id or email):
@@ -218,8 +258,15 @@ def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) ->
     return UpsertResult(person=person, created=created)
 
 
-def _match(workspace: Workspace, user_id: str | None, email: str | None) -> Person | None:
+def _match(
+    workspace: Workspace, user_id: str | None, email: str | None, *, by_email: bool = True
+) -> Person | None:
+    """The user this write is for. Without `by_email` (a browser call whose email
+    is not proven) only the call's own key finds them, never the email."""
     people = Person.objects.select_for_update().filter(workspace=workspace)
+    if not by_email:
+        key = user_id or email
+        return people.filter(external_id=key).first() if key else None
     if user_id:
         person = people.filter(external_id=user_id).first()
         if person is not None:

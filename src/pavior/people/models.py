@@ -54,6 +54,9 @@ class Person(models.Model):
     first_known_at = models.DateTimeField(null=True, blank=True)
     signed_up_at = models.DateTimeField(null=True, blank=True)
     email_subscription = models.BooleanField(default=True)
+    # When a browser call first proved who this user is (SPEC §6): from then on
+    # unverified browser calls for them are refused.
+    verified_at = models.DateTimeField(null=True, blank=True)
     total_time_spent = models.FloatField(default=0)
     custom = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from pavior.core.attributes import Trust, infer_type
 from pavior.core.errors import Conflict, InvalidValue, PaviorError
-from pavior.core.identity import verify_user_hash
+from pavior.core.identity import Proof, unverified_call_refused
 from pavior.core.profile import prepare_write
 from pavior.core.visits import VisitState, advance, recompute
 from pavior.people.actions import create_attribute, upsert_user
@@ -34,6 +34,7 @@ from pavior.tracking import live
 from pavior.tracking.geoip import Place
 from pavior.tracking.lookup import identity_secrets
 from pavior.tracking.models import RawEvent
+from pavior.tracking.user_jwt import prove
 from pavior.workspaces.models import IdentityVerification, Workspace
 
 ATTRIBUTE_EVENTS = frozenset({"init", "update", "identify"})
@@ -49,6 +50,11 @@ class Identity:
     user_id: str | None = None
     email: str | None = None
     user_hash: str | None = None
+    user_jwt: str | None = None
+    # Set by check_identity from what the call proved (SPEC §6): the email a
+    # hash or a signed claim vouches for, and attributes the user_jwt signed.
+    proven_email: str | None = None
+    signed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:
@@ -79,31 +85,59 @@ class IngestResult:
     fresh: list[Event] = field(default_factory=list)  # the events stored for the first time
 
 
-def is_verified(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
-    """Whether this call proves who the user is (a secret key always does)."""
+def verify(workspace: Workspace, identity: Identity, trust: Trust) -> Proof:
+    """What this call proves about who the user is (a secret key proves everything)."""
     if trust is not Trust.BROWSER:
-        return True
+        return Proof(verified=True, email=identity.email)
     if workspace.identity_verification == IdentityVerification.OFF:
-        return False
-    if not identity.user_hash or not identity.key:
-        return False
-    return verify_user_hash(identity_secrets(workspace), identity.key, identity.user_hash)
+        return Proof(verified=False, problem="verification off")
+    return prove(
+        identity_secrets(workspace),
+        identity.user_id,
+        identity.email,
+        user_hash=identity.user_hash,
+        user_jwt=identity.user_jwt,
+    )
 
 
 def check_identity(workspace: Workspace, identity: Identity, trust: Trust) -> bool:
-    """Whether the call is verified; IdentityRefused when it must be and is not."""
+    """Whether the call is verified; IdentityRefused when it must be and is not.
+
+    Records on `identity` what the call proved: the proven email (the only
+    one a browser call may attach an existing user by) and, for a valid
+    user_jwt, its email claim and signed attributes.
+    """
     if not identity.key:
         raise InvalidValue("The batch needs the user's id or email", field="user.id")
-    verified = is_verified(workspace, identity, trust)
+    proof = verify(workspace, identity, trust)
     required = workspace.identity_verification == IdentityVerification.REQUIRED
-    if trust is Trust.BROWSER and required and not verified:
-        what = "an invalid" if identity.user_hash else "no"
+    if trust is Trust.BROWSER and required and not proof.verified:
         raise IdentityRefused(
-            f"This workspace requires identity verification and the call has {what} "
-            "user_hash; nothing was recorded",
+            f"This workspace requires identity verification and the call has {proof.problem}; "
+            "nothing was recorded",
+            field="user_jwt" if identity.user_jwt is not None else "user_hash",
+        )
+    if proof.verified:
+        identity.email = identity.email or proof.claimed_email
+        identity.proven_email = proof.email
+        identity.signed = proof.attributes
+    return proof.verified
+
+
+def admit(workspace: Workspace, person: Person, trust: Trust, verified: bool) -> None:
+    """Refuse an unverified browser call for a user verified before (SPEC §6);
+    mark the user verified the first time a verified browser call arrives."""
+    user_verified = person.verified_at is not None
+    mode = workspace.identity_verification
+    if unverified_call_refused(mode, trust, verified, user_verified):
+        raise IdentityRefused(
+            "This user has been verified before, so calls for them need a valid user_hash "
+            "or user_jwt; nothing was recorded",
             field="user_hash",
         )
-    return verified
+    if verified and trust is Trust.BROWSER and not user_verified:
+        person.verified_at = timezone.now()
+        _save_fields(person, {"verified_at"})
 
 
 def ingest(
@@ -152,7 +186,8 @@ def store(
         assert identity.key is not None
         person = lock_known_person(workspace, identity.key)
     if person is None:
-        person = _find_or_create(workspace, identity, trust)
+        person = _find_or_create(workspace, identity, trust, result)
+    admit(workspace, person, trust, verified)
     new = _insert_new(workspace, person, events, received_at)
     result.accepted = len(new)
     result.duplicates = len(events) - len(new)
@@ -176,14 +211,28 @@ def publish_live(workspace: Workspace, result: IngestResult) -> None:
         live.forget_live(workspace.pk, person.external_id)
 
 
-def _find_or_create(workspace: Workspace, identity: Identity, trust: Trust) -> Person:
+def _find_or_create(
+    workspace: Workspace, identity: Identity, trust: Trust, result: IngestResult
+) -> Person:
     people = Person.objects.select_for_update().filter(workspace=workspace)
     person = people.filter(external_id=identity.key).first()
     if person is None:
         values = {k: v for k, v in (("id", identity.user_id), ("email", identity.email)) if v}
-        # upsert_user finds an email-only user this id upgrades, or creates one.
-        person = upsert_user(workspace, values, trust=trust).person
+        # upsert_user finds an email-only user this id upgrades, or creates one;
+        # from the browser only by a proven email (SPEC §6).
+        written = upsert_user(workspace, values, trust=trust, proven_email=identity.proven_email)
+        _warn(result, None, written.warnings)
+        person = written.person
     return person
+
+
+def _warn(result: IngestResult, message_id: str | None, warnings: list[PaviorError]) -> None:
+    """Add upsert_user's warnings to the answer, each once per batch."""
+    for w in warnings:
+        if not any(x["field"] == w.field and x["code"] == w.code for x in result.warnings):
+            result.warnings.append(
+                {"message_id": message_id, "field": w.field, "code": w.code, "message": w.message}
+            )
 
 
 # What _apply_derived and publish_live read; the rest of the row is left
@@ -197,9 +246,11 @@ UPDATED = (
     "city",
     "country",
 )
-_WANTED = {"id", "workspace_id", "external_id", *UPDATED}
+# verified_at is read (never written there) for admit()'s rule (SPEC §6).
+_WANTED = {"id", "workspace_id", "external_id", "verified_at", *UPDATED}
 DERIVED_FIELDS = [f.attname for f in Person._meta.concrete_fields if f.attname in _WANTED]
-DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in ("last_seen_at", "last_activity_at")]
+_DATETIME_FIELDS = ("last_seen_at", "last_activity_at", "verified_at")
+DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in _DATETIME_FIELDS]
 
 
 def lock_known_person(workspace: Workspace, key: str) -> Person | None:
@@ -408,8 +459,10 @@ def _apply_attributes(
     )
     for event in writes:
         attrs = dict(event.attributes or {})
-        if event.type == "init" and identity.email and "email" not in attrs:
-            attrs["email"] = identity.email
+        if event.type == "init":
+            attrs.update(identity.signed)  # signed by the site: they win over the page's
+            if identity.email and "email" not in attrs:
+                attrs["email"] = identity.email
         if guard_email and "email" in attrs and person.email and attrs["email"] != person.email:
             result.errors.append(
                 _error(
@@ -424,7 +477,15 @@ def _apply_attributes(
         if values:
             values["id"] = person.external_id
             try:
-                person = upsert_user(workspace, values, trust=trust, lookup=lookup).person
+                written = upsert_user(
+                    workspace,
+                    values,
+                    trust=trust,
+                    lookup=lookup,
+                    proven_email=identity.proven_email,
+                )
+                person = written.person
+                _warn(result, event.message_id, written.warnings)
             except PaviorError as e:  # a rule only the whole write can check
                 result.errors.append(_error(event, e.field, e.code, e.message))
         if event.place is not None:

@@ -65,7 +65,14 @@ def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
     if not picked:
         return {}
     people = _lock_people([batches[i] for i in picked])
-    picked = [i for i in picked if _key(batches[i]) in people]
+    # A batch whose verification differs from its user's (a first verified call
+    # to record, an unverified one to refuse: actions.admit) goes one by one.
+    picked = [
+        i
+        for i in picked
+        if _key(batches[i]) in people
+        and batches[i].verified == (people[_key(batches[i])].verified_at is not None)
+    ]
     rows = []
     for i in picked:
         b = batches[i]

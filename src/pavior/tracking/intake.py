@@ -21,6 +21,7 @@ MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_MESSAGE_ID = 100
 MAX_URL = 2000
+MAX_USER_JWT = 8000  # a token carrying a few signed attributes
 WEBSITE_TYPES = frozenset({"page", "heartbeat", "interaction", "init", "update"})
 SNIPPET_TYPES = WEBSITE_TYPES | {"shutdown"}
 
@@ -116,6 +117,7 @@ def parse_track(
         user_id=optional_text(user, "id", "user."),
         email=optional_text(user, "email", "user."),
         user_hash=optional_text(user, "user_hash", "user.", limit=200),
+        user_jwt=optional_text(user, "user_jwt", "user.", limit=MAX_USER_JWT),
     )
     if not identity.key:
         raise BadRequest("user needs an id or an email", field="user.id")

@@ -145,7 +145,7 @@ def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
             "accepted": sum(r.accepted for r in results),
             "duplicates": sum(r.duplicates for r in results),
             "errors": [e for r in results for e in r.errors],
-            "warnings": warnings,
+            "warnings": warnings + [w for r in results for w in r.warnings],
         }
 
     return run_ingest(call, render)

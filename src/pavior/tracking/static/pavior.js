@@ -24,7 +24,7 @@
   })();
   var base = script && script.src ? new URL(script.src, location.href).origin : "";
 
-  var user = null;        // {app_id, id, email, user_hash}
+  var user = null;        // {app_id, id, email, user_hash, user_jwt}
   var queue = [];         // [{k: batch key, a: app_id, u: user, e: event}]
   var sending = false, timer = null, attempts = 0, retryTimer = null;
   var lastActive = Date.now(), lastInteraction = 0, lastUrl = null, beat = null;
@@ -66,7 +66,7 @@
     if (!user) return;
     var e = { message_id: uuid(), type: type, at: Date.now(), url: location.href };
     for (var k in extra) if (Object.prototype.hasOwnProperty.call(extra, k)) e[k] = extra[k];
-    var u = { id: user.id, email: user.email, user_hash: user.user_hash };
+    var u = { id: user.id, email: user.email, user_hash: user.user_hash, user_jwt: user.user_jwt };
     queue.push({ k: user.app_id + "\n" + (user.id || "") + "\n" + (user.email || ""), a: user.app_id, u: u, e: e });
     save();
     schedule(FLUSH_DELAY);
@@ -108,6 +108,10 @@
     var errs = (data && data.errors) || [];
     for (var i = 0; i < errs.length; i++) {
       log("error", (errs[i].field ? errs[i].field + ": " : "") + errs[i].message);
+    }
+    var warns = (data && data.warnings) || [];  // e.g. an email that was not proven
+    for (var j = 0; j < warns.length; j++) {
+      log("warn", (warns[j].field ? warns[j].field + ": " : "") + warns[j].message);
     }
   }
 
@@ -217,7 +221,7 @@
     var attrs = {};
     for (var k in options) {
       if (!Object.prototype.hasOwnProperty.call(options, k)) continue;
-      if (k === "app_id" || k === "id" || k === "email" || k === "user_hash") continue;
+      if (k === "app_id" || k === "id" || k === "email" || k === "user_hash" || k === "user_jwt") continue;
       attrs[k] = options[k];
     }
     return attrs;
@@ -232,7 +236,8 @@
         app_id: String(options.app_id),
         id: options.id == null ? null : String(options.id),
         email: options.email || null,
-        user_hash: options.user_hash || null
+        user_hash: options.user_hash || null,
+        user_jwt: options.user_jwt || null  // the signed alternative to user_hash
       };
       lastUrl = null;
       push("init", { attributes: split(options) });

@@ -47,12 +47,14 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
                 "optional",
                 "Optional",
                 "Unverified visits are tracked but cannot set Signed up "
-                "on, change an email or read personal messages.",
+                "on, change an email or read personal messages; once a user has "
+                "been verified, unverified visits for them are refused.",
             ),
             (
                 "required",
                 "Required",
-                "An identified visit without a valid user_hash is refused and writes nothing.",
+                "An identified visit without a valid user_hash or user_jwt is refused and "
+                "writes nothing.",
             ),
         ],
         # Never the secrets themselves: only their prefixes (SPEC §1: shown once).
