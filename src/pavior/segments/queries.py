@@ -28,7 +28,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from pavior.core.attributes import AttributeDef, AttrType
-from pavior.core.dates import to_epoch
+from pavior.core.dates import day_bounds, to_epoch
 from pavior.core.errors import InvalidFilter
 from pavior.core.filters import Condition, Group, Node, Sort
 from pavior.people.models import Person
@@ -92,11 +92,7 @@ class Compiler:
             return zoneinfo.ZoneInfo("UTC")
 
     def day_range(self, day: date) -> tuple[datetime, datetime]:
-        start = datetime.combine(day, time(0), tzinfo=self.tz())
-        end = start + timedelta(days=1)
-        # Re-anchor through the calendar so a DST change keeps the day whole.
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz())
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return day_bounds(day, self.tz())
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Group):
