@@ -26,8 +26,8 @@ from django.db.models import (
     QuerySet,
     TextField,
 )
-from django.utils import timezone
 
+from pavior.core import clock
 from pavior.core.attributes import AttributeDef, AttrType
 from pavior.core.coercion import INT_MAX
 from pavior.core.dates import check_range, day_bounds, to_epoch
@@ -159,7 +159,9 @@ class Compiler:
         )
 
     def _date(self, attr: AttributeDef, ref: str, op: str, value: Any) -> Q:
-        now = timezone.now()
+        # The one clock (tests hold it at a day boundary); "exactly N days ago"
+        # is a calendar day in the workspace's zone, the others are instants.
+        now = clock.now()
         if op == "on":
             return self._between(attr, ref, *self.day_range(value))
         if op == "before":
