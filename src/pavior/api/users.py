@@ -29,6 +29,11 @@ def _object_body(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as e:
         raise InvalidValue("The request body is not valid JSON", code="invalid_json") from e
+    except RecursionError:
+        # Python's parser stops near 1,000 levels; no user object nests at all.
+        raise InvalidValue(
+            "The request body nests too deeply to be a user's attributes", code="invalid_json"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidValue("The request body must be a JSON object of attribute: value")
     return data
