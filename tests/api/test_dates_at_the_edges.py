@@ -120,3 +120,47 @@ def test_pages_show_dates_at_the_ends_of_the_range_in_any_zone(api, dated, clien
     r = client.get("/users/export.csv", {"sort": "renewal_at"})
     assert r.status_code == 200
     b"".join(r.streaming_content)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_anonymous_visitor_cannot_plant_an_edge_date_through_the_snippet(served, client):
+    """The report's way in: the snippet (app_id only) sending 9999-12-31T23:59:59Z
+    for a date attribute, then the profile breaking in Asia/Tokyo."""
+    import json
+    import time
+
+    import httpx
+
+    from pavior.people.actions import create_attribute
+    from pavior.workspaces.actions import create_admin, create_workspace
+
+    created = create_workspace("Acme")
+    ws = created.workspace
+    ws.timezone = "Asia/Tokyo"
+    ws.save()
+    create_attribute(ws, "renewal_at", "date")
+    now_ms = int(time.time() * 1000)
+    body = {
+        "app_id": ws.app_id,
+        "user": {"id": "anon1"},
+        "events": [
+            {
+                "type": "init",
+                "message_id": "m1",
+                "at": now_ms,
+                "attributes": {"renewal_at": "9999-12-31T23:59:59Z", "plan_at": "0001-01-01"},
+            },
+            {"type": "page", "message_id": "m2", "at": now_ms, "url": "https://x.example/"},
+        ],
+        "sent_at": now_ms,
+    }
+    r = httpx.post(f"{served.url}/api/v1/track", content=json.dumps(body), timeout=30)
+    assert r.status_code < 500, r.text
+    assert "0001-01-02 to 9999-12-30" in r.text  # the snippet is told why
+    person = Person.objects.get(workspace=ws, external_id="anon1")  # the visit counts
+    assert "renewal_at" not in person.custom and "plan_at" not in person.custom
+    client.force_login(
+        create_admin("o@example.com", "correct horse battery staple", workspaces=[ws])
+    )
+    for p in Person.objects.filter(workspace=ws):
+        assert client.get(f"/users/{p.pk}/").status_code == 200
