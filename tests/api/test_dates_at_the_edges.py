@@ -164,3 +164,26 @@ def test_an_anonymous_visitor_cannot_plant_an_edge_date_through_the_snippet(serv
     )
     for p in Person.objects.filter(workspace=ws):
         assert client.get(f"/users/{p.pk}/").status_code == 200
+
+
+def test_an_import_rejects_rows_with_dates_beyond_the_range(api, dated):
+    from tests.imports.conftest import run_import_bytes
+
+    data = b"id,renewal_at\nu3,9999-12-31T23:59:59Z\nu4,0001-01-01\nu5,9999-12-30\n"
+    imp = run_import_bytes(dated, data, {"renewal_at": "renewal_at"})
+    assert imp.status == "done", imp.error
+    assert imp.result["rejected"] == 2
+    assert all("0001-01-02 to 9999-12-30" in r["reason"] for r in imp.result["rejected_samples"])
+    assert api.get("/users/u5").json()["renewal_at"] == "9999-12-30T00:00:00Z"
+
+
+def test_the_profile_page_refuses_an_edit_beyond_the_range(api, dated, client):
+    from pavior.workspaces.actions import create_admin
+
+    user = create_admin("o@example.com", "correct horse battery staple", workspaces=[dated])
+    client.force_login(user)
+    u1 = Person.objects.get(external_id="u1")
+    r = client.post(f"/users/{u1.pk}/attributes/renewal_at/", {"value": "9999-12-31T23:59:59Z"})
+    assert r.status_code < 500
+    assert b"0001-01-02 to 9999-12-30" in r.content
+    assert api.get("/users/u1").json()["renewal_at"] == "9999-12-30T23:59:59Z"
