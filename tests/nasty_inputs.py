@@ -116,10 +116,14 @@ def date_value() -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from(EDGE_DATES), scalar())
 
 
+def encode_cursor(v: Any) -> str:
+    """Any JSON as a cursor is encoded (base64 of JSON), to forge one."""
+    raw = json.dumps(v).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def forged_cursor() -> st.SearchStrategy[Any]:
-    def encode(v: Any) -> str:
-        raw = json.dumps(v).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    encode = encode_cursor
 
     shapes = st.one_of(
         st.tuples(value(), text()).map(list),

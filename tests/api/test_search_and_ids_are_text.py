@@ -85,3 +85,15 @@ def test_the_users_page_shows_a_bad_search_as_an_error(client, workspace, users)
         r = client.get("/users/export.csv", {"q": q})
         assert r.status_code == 400
     assert b"Ann" in client.get("/", {"q": "ann"}).content
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_nul_in_an_attribute_name_is_a_404(api, users, method):
+    call = getattr(api, method)
+    r = (
+        call("/attributes/a%00b", {"archived": True})
+        if method == "patch"
+        else call("/attributes/%00")
+    )
+    assert r.status_code == 404, r.content
+    assert error_of(r)["field"] == "name"
