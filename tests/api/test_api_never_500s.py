@@ -67,7 +67,7 @@ def call(client: Any, key: str, method: str, path: str, data: bytes) -> Any:
     return response
 
 
-FUZZ = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @schema.parametrize()
@@ -212,7 +212,7 @@ def test_nasty_inputs_never_answer_5xx(method, path, seeded_key, client):
         call(client, seeded_key, method, url, data)
 
     @given(request=request_for(method, path))
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     def each(request: tuple[str, bytes]) -> None:
         url, data = request
         call(client, seeded_key, method, url, data)
