@@ -104,6 +104,18 @@ def known_track_bodies(app_id: str) -> list[bytes]:
             "sent_at": "0001-01-01T00:00:00Z",
             "events": [{**page, "at": "9999-12-31T23:59:59Z"}],
         },
+        {  # within the date range, but 10,000 years of clock skew apart
+            "app_id": app_id,
+            "user": {"id": "u1"},
+            "sent_at": "0001-01-02T00:00:00Z",
+            "events": [{**page, "at": "9999-12-30T23:59:59Z"}],
+        },
+        {
+            "app_id": app_id,
+            "user": {"id": "u1"},
+            "sent_at": "9999-12-30T23:59:59Z",
+            "events": [{**page, "at": "0001-01-02T00:00:00Z"}],
+        },
         {
             "app_id": app_id,
             "user": {"id": "u1", "renewal_at": "9999-12-31T23:59:59Z"},
@@ -123,6 +135,8 @@ def known_segment_bodies(path: str) -> list[bytes]:
         {**identify, "traits": {"plan": "a\x00b", "name": "\ud800"}},
         {**identify, "timestamp": "9999-12-31T23:59:59Z", "sentAt": "0001-01-01T00:00:00Z"},
         {**identify, "timestamp": 1e308},
+        {**identify, "timestamp": "9999-12-30T23:59:59Z", "sentAt": "0001-01-02T00:00:00Z"},
+        {**identify, "timestamp": "0001-01-02T00:00:00Z", "sentAt": "9999-12-30T23:59:59Z"},
         {**identify, "traits": {"renewal_at": "9999-12-31T23:59:59Z", "createdAt": "0001-01-01"}},
         {**identify, "traits": {"plan": nasty.DEEP_OBJECT}},
         {**identify, "traits": {"plan": nasty.HUGE}},
