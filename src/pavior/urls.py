@@ -1,14 +1,17 @@
 """URL map: website tracking, the REST API, the admin pages."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 import pavior.imports.api  # noqa: F401  (registers /imports on the API)
 import pavior.tracking.api  # noqa: F401  (registers /users/{id}/live on the API)
+from pavior.api.errors import unknown_endpoint
 from pavior.api.main import api
 
 urlpatterns = [
     path("", include("pavior.tracking.urls")),
     path("api/v1/", api.urls),
+    # Clients of the API read JSON errors, also for an address that is not one.
+    re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
     path("imports/", include("pavior.imports.urls")),
     path("", include("pavior.web.urls")),
 ]

@@ -4,7 +4,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pavior.core.clock import FakeClock, use_clock
 from tests.conftest import error_of
+
+# "N days ago" counts from the server's clock: held still here (noon UTC), so a
+# run near midnight cannot see two different todays. The boundary itself is
+# tested in test_days_ago_at_midnight.py.
+NOW = datetime(2025, 5, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with use_clock(FakeClock(NOW)) as c:
+        yield c
 
 
 @pytest.fixture
@@ -16,7 +28,7 @@ def people(api):
         ("vip", "boolean"),
     ]:
         assert api.post("/attributes", {"name": name, "type": type_}).status_code == 201
-    now = datetime.now(UTC)
+    now = NOW
     rows = [
         {
             "id": "u1",

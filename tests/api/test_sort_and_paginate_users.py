@@ -58,7 +58,8 @@ def test_builtin_sort_and_default_order(api, people, limit):
 
 def test_bad_cursor(api, people):
     r = api.post("/users/search", {"cursor": "garbage!!"})
-    assert r.status_code == 422
+    assert r.status_code == 400
+    assert r.json()["error"]["field"] == "cursor"
 
 
 def test_total_can_be_skipped_when_paging(api, people):

@@ -65,6 +65,11 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(404, "not_found", "Not found")
 
 
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any /api/ address no route matched: the API's JSON error, not an HTML page."""
+    return error_response(404, "not_found", f"No API endpoint at {request.path[:200]}")
+
+
 def install(api: Any) -> None:
     from django.http import Http404
 

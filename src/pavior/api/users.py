@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from pavior.api.schemas import ActivityIn, CountIn, CountOut, ErrorOut, SearchIn, SearchOut
+from pavior.core import inputs
 from pavior.core.attributes import Trust
 from pavior.core.dates import parse_date
 from pavior.core.errors import InvalidValue, NotFound
@@ -80,7 +81,7 @@ def put_user(request: HttpRequest, user_id: str) -> Any:
         request.workspace,  # type: ignore[attr-defined]
         values,
         trust=Trust.SECRET,
-        path_id=user_id,
+        path_id=inputs.user_id(user_id),
     )
     return Status(201 if result.created else 200, _user_out(request, result.person))
 
@@ -100,7 +101,7 @@ def post_user(request: HttpRequest) -> Any:
 
 @router.get("/users/{user_id}", response={200: dict[str, Any], 404: ErrorOut})
 def get_user(request: HttpRequest, user_id: str) -> Any:
-    person = find_person(request.workspace, user_id)  # type: ignore[attr-defined]
+    person = find_person(request.workspace, inputs.user_id(user_id))  # type: ignore[attr-defined]
     if person is None:
         raise NotFound(f'No user with id "{user_id}"', field="id")
     return _user_out(request, person)
@@ -108,7 +109,7 @@ def get_user(request: HttpRequest, user_id: str) -> Any:
 
 @router.delete("/users/{user_id}", response={204: None, 404: ErrorOut})
 def delete_user(request: HttpRequest, user_id: str) -> Any:
-    actions.erase_user(request.workspace, user_id)  # type: ignore[attr-defined]
+    actions.erase_user(request.workspace, inputs.user_id(user_id))  # type: ignore[attr-defined]
     return Status(204, None)
 
 
@@ -116,9 +117,10 @@ def delete_user(request: HttpRequest, user_id: str) -> Any:
     "/users/{user_id}/activity", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}
 )
 def post_activity(request: HttpRequest, user_id: str, payload: ActivityIn) -> Any:
-    if not payload.type.strip() or len(payload.type) > 100:
+    user_id = inputs.user_id(user_id)
+    if not payload.type.strip() or len(payload.type) > 100 or inputs.text_problem(payload.type):
         raise InvalidValue(
-            "type is a name of 1 to 100 characters, e.g. email_received", field="type"
+            "type is a name of 1 to 100 characters of text, e.g. email_received", field="type"
         )
     at = None
     if payload.at is not None:

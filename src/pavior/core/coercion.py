@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from .dates import parse_date
+from .inputs import text_problem
 
 # ASCII digits only: Python's int()/float() would also take "1_000", "١٢"
 # or "nan", none of which a person means as a number here.
@@ -84,16 +85,9 @@ def _string(value: object, max_length: int) -> str | None:
             f"it is longer than the {max_length:,}-character limit ({len(value):,} characters)",
             fits_type=True,
         )
-    if "\x00" in value:
-        # Databases cannot store NUL in text columns.
-        raise Refused("it contains a NUL character", fits_type=True)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Refused(
-            "it contains an unpaired surrogate, not valid Unicode text",
-            fits_type=True,
-        ) from None
+    # Databases cannot store NUL in text columns, nor encode a lone surrogate.
+    if problem := text_problem(value):
+        raise Refused(problem, fits_type=True)
     return value
 
 

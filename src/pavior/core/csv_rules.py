@@ -22,6 +22,7 @@ __all__ = [
     "date_order_evidence",
     "detect_delimiter",
     "detect_encoding",
+    "formula_safe",
     "infer_column_type",
     "match_header",
     "propose_attribute_name",
@@ -29,6 +30,25 @@ __all__ = [
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice
+# or Google Sheets (=HYPERLINK(...), +cmd|..., @SUM(...), -2+3; a tab or CR
+# can hide the sign behind whitespace): OWASP's CSV injection list.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows rather than runs.
+
+    Every CSV file Pavior writes from people's data (the users export, an
+    import's rejected rows) passes each cell through here. A leading
+    apostrophe is what spreadsheets themselves use to mark "text, not a
+    formula"; it is added only where a formula could start.
+    """
+    if text and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 class NotCsv(ValueError):

@@ -9,10 +9,26 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The accepted range of date values: one rule for every door (API, snippet,
+# Segment calls, import, pages, CLI all parse through parse_date).
+# A UTC offset is always less than 24 hours (Python's datetime enforces it,
+# and no time zone comes close), so keeping one day clear of each end of
+# datetime's own range (0001-01-01 .. 9999-12-31) guarantees two things in
+# every time zone: an accepted instant has a local date and time that exist,
+# and an accepted calendar day has a local midnight at its start and at its
+# end (the next day) that convert to UTC. Without the margin,
+# 9999-12-31T23:59:59Z shown in Asia/Tokyo, or the day 0001-01-01 starting
+# east of UTC, overflow.
+FIRST_DAY = date(1, 1, 2)
+LAST_DAY = date(9999, 12, 30)
+EARLIEST = datetime.combine(FIRST_DAY, time(), tzinfo=UTC)
+LATEST = datetime.combine(LAST_DAY, time.max, tzinfo=UTC)
+RANGE_TEXT = f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()} (UTC)"
 
 # Above this a Unix timestamp is taken as milliseconds: 10^11 seconds is the
 # year 5138, while 10^11 ms is 1973, so real values of either kind never meet.
@@ -46,18 +62,60 @@ _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 
 
 def parse_date(value: object, *, day_first: bool | None = None) -> datetime:
-    """Return ``value`` as an aware UTC datetime, or raise ValueError."""
+    """Return ``value`` as an aware UTC datetime within the accepted range, or
+    raise ValueError."""
     if isinstance(value, bool):
         raise ValueError("a boolean is not a date")
     if isinstance(value, datetime):
-        return _to_utc(value)
+        return check_range(_to_utc(value))
     if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=UTC)
+        return check_range(datetime.combine(value, time(), tzinfo=UTC))
     if isinstance(value, int | float):
-        return _from_timestamp(value)
+        return check_range(_from_timestamp(value))
     if isinstance(value, str):
-        return _parse_text(value.strip(), day_first)
+        return check_range(_parse_text(value.strip(), day_first))
     raise ValueError(f"a {type(value).__name__} is not a date")
+
+
+def check_range(dt: datetime) -> datetime:
+    """``dt`` (aware) if it is within the accepted range, else ValueError."""
+    if not EARLIEST <= dt <= LATEST:
+        raise ValueError(f"the date is out of range; dates go from {RANGE_TEXT}")
+    return dt
+
+
+def check_day(day: date) -> date:
+    """A calendar day within the accepted range, else ValueError."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"the day is out of range; days go from {RANGE_TEXT}")
+    return day
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and the next day starts in ``tz``.
+
+    Both midnights come from the calendar, so a DST change keeps the day
+    whole (23 or 25 hours). Total for any date: a day outside the accepted
+    range is clamped to it (nothing stored lies outside it anyway), so a
+    boundary never overflows.
+    """
+    day = min(max(day, FIRST_DAY), LAST_DAY)
+    start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def to_local(dt: datetime, tz: tzinfo) -> datetime:
+    """``dt`` in time zone ``tz``; never raises.
+
+    A value stored before the range check existed (or by a hand-written SQL
+    update) may have no local time near the ends of the calendar: it is then
+    shown in UTC, which always exists, rather than breaking the page.
+    """
+    try:
+        return _to_utc(dt).astimezone(tz)
+    except (OverflowError, ValueError):
+        return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _to_utc(dt: datetime) -> datetime:
@@ -156,7 +214,10 @@ def format_date(dt: datetime) -> str:
     Milliseconds are shown only when non-zero; finer digits are dropped so
     that formatting, parsing and formatting again gives the same text.
     """
-    u = _to_utc(dt)
+    try:
+        u = _to_utc(dt)
+    except ValueError:
+        u = dt
     base = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
     ms = u.microsecond // 1000
     return f"{base}.{ms:03d}Z" if ms else f"{base}Z"

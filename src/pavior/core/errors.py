@@ -56,6 +56,14 @@ class InvalidFilter(PaviorError):
     code = "invalid_filter"
 
 
+class InvalidCursor(PaviorError):
+    """A cursor this API did not return (or not for this sort): the request is
+    malformed rather than a value that does not fit, hence 400."""
+
+    code = "invalid_cursor"
+    status = 400
+
+
 class LimitExceeded(PaviorError):
     code = "limit_exceeded"
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from .attributes import AttributeDef, AttrType
 from .coercion import Refused, coerce
-from .dates import parse_date
+from .dates import check_day, parse_date
 from .errors import InvalidFilter, LimitExceeded, LiveAttribute, UnknownAttribute, show_value
 
 Lookup = Callable[[str], AttributeDef | None]
@@ -210,14 +210,14 @@ def _calendar_day(raw: object, field: str) -> date:
 
     The workspace time zone is applied by the query, which knows it.
     """
-    if isinstance(raw, datetime):
-        return parse_date(raw).date()
-    if isinstance(raw, date):
-        return raw
     try:
+        if isinstance(raw, datetime):
+            return check_day(parse_date(raw).date())
+        if isinstance(raw, date):
+            return check_day(raw)
         if isinstance(raw, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw.strip()):
-            return date.fromisoformat(raw.strip())
-        return parse_date(raw).date()
+            return check_day(date.fromisoformat(raw.strip()))
+        return check_day(parse_date(raw).date())
     except ValueError as exc:
         raise InvalidFilter(
             f"on needs a date such as 2024-05-01; {show_value(raw)} is not one ({exc})",

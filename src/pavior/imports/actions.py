@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,6 +43,68 @@ def rejects_path(imp: Import) -> Path:
     return file_path(imp, "-rejected.csv")
 
 
+# --- files and their retention (docs/import.md, "Files kept and for how long") -----
+
+# The rejected-rows file is what a person downloads to fix and re-upload; a
+# month covers "I'll fix it next week" without keeping people's data forever.
+REJECTS_KEPT_FOR = timedelta(days=30)
+# An upload mapped in the wizard but never started: abandoned after a week.
+UNSTARTED_KEPT_FOR = timedelta(days=7)
+_WORKING_FILES = (".csv", ".progress", ".progress.tmp", ".cancel")
+
+
+def end_files(imp: Import, *, rejected_rows: int = 0) -> None:
+    """The import has ended (done, failed or cancelled): delete the upload and
+    the working files beside it; keep only the rejected rows, when there are
+    some, for the download (until REJECTS_KEPT_FOR has passed)."""
+    for suffix in _WORKING_FILES:
+        file_path(imp, suffix).unlink(missing_ok=True)
+    if not rejected_rows:
+        rejects_path(imp).unlink(missing_ok=True)
+    sweep_old_files()
+
+
+def sweep_old_files(now: datetime | None = None) -> None:
+    """Delete rejected-rows files past their retention, and uploads never started
+    within UNSTARTED_KEPT_FOR (their import is then cancelled). Runs whenever
+    an import is created or ends: the directory holds only files within their
+    retention, so the scan stays small."""
+    now = now or timezone.now()
+    folder = imports_dir()
+    for path in folder.glob("*-rejected.csv"):
+        if _older_than(path, now - REJECTS_KEPT_FOR):
+            path.unlink(missing_ok=True)
+    stale = {
+        p.name.removesuffix(".csv"): p
+        for p in folder.glob("*.csv")
+        if not p.name.endswith("-rejected.csv") and _older_than(p, now - UNSTARTED_KEPT_FOR)
+    }
+    if not stale:
+        return
+    # Only uploads of imports that are not queued or running (or that no
+    # import row owns any more) are abandoned.
+    busy = set(
+        Import.objects.filter(
+            token__in=list(stale), status__in=(Status.QUEUED, Status.RUNNING)
+        ).values_list("token", flat=True)
+    )
+    for token, path in stale.items():
+        if token not in busy:
+            path.unlink(missing_ok=True)
+    Import.objects.filter(token__in=list(stale), status=Status.UPLOADED).update(
+        status=Status.CANCELLED,
+        error=f"The upload was not imported within {UNSTARTED_KEPT_FOR.days} days and was deleted",
+        finished_at=now,
+    )
+
+
+def _older_than(path: Path, cutoff: datetime) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff.timestamp()
+    except OSError:  # deleted meanwhile
+        return False
+
+
 # --- progress and cancel: files, readable while the import's transaction runs ------
 
 
@@ -64,6 +127,10 @@ def cancel_import(imp: Import) -> None:
         file_path(imp, ".cancel").touch()
         if imp.status != Status.RUNNING:
             Import.objects.filter(pk=imp.pk).update(status=Status.CANCELLED)
+        # Not yet handed to the worker: it ends here, so do its files. (A
+        # queued or running import ends in run_import, which deletes them.)
+        if imp.status == Status.UPLOADED:
+            end_files(imp)
 
 
 # --- upload -----------------------------------------------------------------------
@@ -92,6 +159,7 @@ def create_import(
     imp.size = path.stat().st_size
     imp.encoding, imp.delimiter, imp.header = src.encoding, src.delimiter, src.header
     imp.save()
+    sweep_old_files()
     return imp
 
 
@@ -216,6 +284,11 @@ def start_import(imp: Import) -> Import:
 
     if imp.status not in (Status.UPLOADED, Status.FAILED):
         raise InvalidValue(f"This import is already {imp.status}", field="status")
+    if not file_path(imp).exists():
+        raise InvalidValue(
+            "The uploaded file was deleted when this import ended; upload it again",
+            field="file",
+        )
     _columns(imp)  # refuse a mapping that no longer holds before queueing
     imp.status = Status.QUEUED
     imp.save(update_fields=["status"])
@@ -239,6 +312,7 @@ def run_import(import_id: int) -> Import:
     if imp.status == Status.CANCELLED or file_path(imp, ".cancel").exists():
         Import.objects.filter(pk=imp.pk).update(status=Status.CANCELLED)
         imp.status = Status.CANCELLED
+        end_files(imp)
         return imp
     Import.objects.filter(pk=imp.pk).update(status=Status.RUNNING)
     total = imp.size or 1
@@ -267,24 +341,24 @@ def run_import(import_id: int) -> Import:
     except Cancelled:
         imp.status, imp.finished_at = Status.CANCELLED, timezone.now()
         imp.save(update_fields=["status", "finished_at"])
-        write_progress(imp, {"stage": "cancelled", "bytes": 0, "total": total, "rows": 0})
+        end_files(imp)
         return imp
     except PaviorError as e:
         imp.status, imp.error, imp.finished_at = Status.FAILED, e.message, timezone.now()
         imp.save(update_fields=["status", "error", "finished_at"])
-        write_progress(imp, {"stage": "failed", "bytes": 0, "total": total, "rows": 0})
+        end_files(imp)
         return imp
     except Exception as e:
         # Never leave an import "running" forever; nothing was written (rolled back).
         imp.status, imp.finished_at = Status.FAILED, timezone.now()
         imp.error = f"The import failed unexpectedly ({type(e).__name__}); no user was changed"
         imp.save(update_fields=["status", "error", "finished_at"])
-        write_progress(imp, {"stage": "failed", "bytes": 0, "total": total, "rows": 0})
+        end_files(imp)
         raise
     imp.status, imp.result, imp.finished_at = Status.DONE, result, timezone.now()
     imp.error = ""
     imp.save(update_fields=["status", "result", "finished_at", "error"])
-    write_progress(imp, {"stage": "done", "bytes": total, "total": total, "rows": result["rows"]})
+    end_files(imp, rejected_rows=result["rejected"])
     return imp
 
 

@@ -33,8 +33,9 @@ def import_out(imp: Import) -> dict[str, Any]:
         "mapping": {imp.header[int(k)]: v["attribute"] for k, v in imp.mapping.items()},
         "progress": {
             "fraction": round(done, 4),
+            # An ended import's progress file is gone with its upload.
             "stage": progress.get("stage", imp.status),
-            "rows": progress.get("rows", 0),
+            "rows": progress.get("rows", (imp.result or {}).get("rows", 0)),
         },
         "result": imp.result,
         "error": imp.error or None,

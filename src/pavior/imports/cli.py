@@ -116,7 +116,12 @@ def import_command(
         "mapping": {c.header: c.attr.name for c in columns},
         "unmapped": unmapped,
         "error": result.error or None,
-        "rejected_file": str(actions.rejects_path(result)) if result.result else None,
+        # Kept only when some rows were rejected (see docs/import.md for how long).
+        "rejected_file": (
+            str(actions.rejects_path(result))
+            if result.result and result.result.get("rejected")
+            else None
+        ),
         **(result.result or {}),
     }
     summary.pop("columns", None)

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
 from pavior.core.bulk import coerce_cells
-from pavior.core.csv_rules import date_order_evidence
+from pavior.core.csv_rules import date_order_evidence, formula_safe
 from pavior.core.dates import to_epoch
 from pavior.core.profile import derive_names
 from pavior.imports.mapping import Column
@@ -138,7 +138,7 @@ def run_pass(
     writer = None
     if rejects is not None:
         writer = csv.writer(rejects)
-        writer.writerow([*src.header, "reason"])
+        writer.writerow([*map(formula_safe, src.header), "reason"])
     width = len(src.header)
 
     def progress(done: int) -> None:
@@ -218,8 +218,10 @@ def _process_chunk(
             if len(report.rejected_samples) < 20:
                 report.rejected_samples.append({"line": line, "reason": reason})
             if writer is not None:
+                # The uploaded cells go back as they were, except that none
+                # may run as a formula where the file is opened.
                 cut = [c if len(c) <= REJECT_CELL_CAP else c[:REJECT_CELL_CAP] + "…" for c in cells]
-                writer.writerow([*cut, reason])
+                writer.writerow([*map(formula_safe, cut), formula_safe(reason)])
         staged = [row for pos, row in enumerate(staged) if pos not in errors]
     report.valid += len(staged)
     return staged

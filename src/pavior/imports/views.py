@@ -190,7 +190,10 @@ def rejected(request: HttpRequest, pk: int) -> HttpResponseBase:
     imp = _get(request, pk)
     path = actions.rejects_path(imp)
     if imp.status != Status.DONE or not path.exists():
-        raise Http404("No rejected rows for this import")
+        raise Http404(
+            "No rejected rows for this import (they are kept for "
+            f"{actions.REJECTS_KEPT_FOR.days} days after it ends)"
+        )
     name = imp.filename.rsplit(".", 1)[0] + "-rejected.csv"
     return FileResponse(
         open(path, "rb"),

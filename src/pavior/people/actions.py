@@ -24,6 +24,7 @@ from pavior.core.attributes import (
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
 from pavior.core.identity import may_attach_by_email
+from pavior.core.inputs import text_problem
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
@@ -79,7 +80,9 @@ def _check_capacity(workspace: Workspace) -> None:
 
 
 def _get_definition(workspace: Workspace, name: str) -> AttributeDefinition:
-    d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
+    d = None
+    if not text_problem(name):  # NUL (PostgreSQL refuses it) or a lone surrogate: no attribute
+        d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
     if d is None:
         raise NotFound(f'No custom attribute named "{name}"', field="name")
     return d

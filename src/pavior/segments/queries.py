@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -25,12 +26,14 @@ from django.db.models import (
     QuerySet,
     TextField,
 )
-from django.utils import timezone
 
+from pavior.core import clock
 from pavior.core.attributes import AttributeDef, AttrType
-from pavior.core.dates import to_epoch
-from pavior.core.errors import InvalidFilter
+from pavior.core.coercion import INT_MAX
+from pavior.core.dates import check_range, day_bounds, to_epoch
+from pavior.core.errors import InvalidCursor, InvalidFilter
 from pavior.core.filters import Condition, Group, Node, Sort
+from pavior.core.inputs import MAX_TEXT_LENGTH, search_term, text_problem
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.segments.actions import note_attribute_use
@@ -92,11 +95,7 @@ class Compiler:
             return zoneinfo.ZoneInfo("UTC")
 
     def day_range(self, day: date) -> tuple[datetime, datetime]:
-        start = datetime.combine(day, time(0), tzinfo=self.tz())
-        end = start + timedelta(days=1)
-        # Re-anchor through the calendar so a DST change keeps the day whole.
-        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz())
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return day_bounds(day, self.tz())
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Group):
@@ -160,7 +159,9 @@ class Compiler:
         )
 
     def _date(self, attr: AttributeDef, ref: str, op: str, value: Any) -> Q:
-        now = timezone.now()
+        # The one clock (tests hold it at a day boundary); "exactly N days ago"
+        # is a calendar day in the workspace's zone, the others are instants.
+        now = clock.now()
         if op == "on":
             return self._between(attr, ref, *self.day_range(value))
         if op == "before":
@@ -189,8 +190,8 @@ def filtered_people(
     q = compiler.compile(node) if node is not None else Q()
     if sort_attribute is not None:
         compiler.value_ref(sort_attribute)
-    if search:
-        term = search.strip()
+    term = search_term(search)
+    if term:
         q &= Q(name__icontains=term) | Q(email__icontains=term) | Q(external_id=term)
     qs = Person.objects.filter(workspace=workspace)
     if compiler.annotations:
@@ -214,17 +215,69 @@ def _encode_cursor(value: Any, external_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[Any, str]:
+# A cursor holds one sort value and one id (each at most 1,000 characters of
+# text, or a number or date); anything longer was not made here.
+MAX_CURSOR_LENGTH = 4 * MAX_TEXT_LENGTH
+
+
+def _forged(why: str) -> InvalidCursor:
+    return InvalidCursor(
+        f"The cursor is not one this API returned for this sort ({why}); "
+        "pass back next_cursor unchanged, with the same filter and sort",
+        field="cursor",
+    )
+
+
+def _decode_cursor(cursor: str, sort_attr: AttributeDef | None) -> tuple[Any, str]:
+    """The (sort value, id) a cursor holds, checked against the sort it must
+    come from: a forged one is a 422, never a value the database chokes on."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise _forged("too long")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, external_id = json.loads(raw)
-        if isinstance(value, dict):
-            value = datetime.fromisoformat(value["dt"])
-        if not isinstance(external_id, str):
-            raise ValueError("bad id")
-        return value, external_id
-    except (ValueError, TypeError, KeyError) as e:
-        raise InvalidFilter("The cursor is not one this API returned", field="cursor") from e
+        data = json.loads(raw)
+    except (ValueError, TypeError, RecursionError):
+        raise _forged("not base64 JSON") from None
+    if not isinstance(data, list) or len(data) != 2:
+        raise _forged("not a [value, id] pair")
+    value, external_id = data
+    if not _is_text(external_id):
+        raise _forged("the id is not valid text")
+    if value is None and sort_attr is not None:
+        return None, external_id  # inside the trailing run of users without a value
+    return _sort_value(value, sort_attr), external_id
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH and not text_problem(value)
+
+
+def _sort_value(value: object, attr: AttributeDef | None) -> Any:
+    """A cursor's sort value, if it has the type the sort's column holds."""
+    kind = attr.type if attr is not None else AttrType.STRING
+    if kind == AttrType.STRING:
+        if _is_text(value):
+            return value
+    elif kind == AttrType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+    elif kind == AttrType.DATE and attr is not None and attr.builtin:
+        # A built-in date is a datetime column: the cursor carries {"dt": iso}.
+        if isinstance(value, dict) and set(value) == {"dt"} and isinstance(value["dt"], str):
+            try:
+                when = datetime.fromisoformat(value["dt"])
+                if when.tzinfo is not None:
+                    return check_range(when.astimezone(UTC))
+            except (ValueError, OverflowError):
+                pass
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # Numbers and custom dates (epoch seconds). Built-in numbers are
+        # integer or float columns of counts: a value beyond 64 bits is no
+        # row's and would overflow the integer column's parameter.
+        limit = INT_MAX if attr is not None and attr.builtin else None
+        if math.isfinite(value) and (limit is None or abs(value) <= limit):
+            return value
+    raise _forged(f"its value is not a {kind.value}")
 
 
 @dataclass
@@ -255,7 +308,7 @@ def search_people(
         ref, direction = compiler.value_ref(sort.attribute), sort.direction
     descending = direction == "desc"
     if cursor:
-        value, last_id = _decode_cursor(cursor)
+        value, last_id = _decode_cursor(cursor, sort.attribute if sort else None)
         qs = qs.filter(_after(ref, descending, value, last_id))
     order = F(ref).desc(nulls_last=True) if descending else F(ref).asc(nulls_last=True)
     ordering = [order] if ref == "external_id" else [order, F("external_id").asc()]

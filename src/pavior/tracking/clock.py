@@ -1,48 +1,5 @@
-"""The server clock behind a small interface, so tests can control time."""
+"""The tracking code's clock is the core's one clock (pavior.core.clock)."""
 
-from __future__ import annotations
+from pavior.core.clock import Clock, FakeClock, SystemClock, now, use_clock
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-_clock: Clock = SystemClock()
-
-
-def now() -> datetime:
-    return _clock.now()
-
-
-@contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
-    """Run the tracking code with ``clock`` (tests, replays)."""
-    global _clock
-    previous, _clock = _clock, clock
-    try:
-        yield clock
-    finally:
-        _clock = previous
+__all__ = ["Clock", "FakeClock", "SystemClock", "now", "use_clock"]

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from pavior.core.attributes import AttributeDef, AttrType, render_name
-from pavior.core.dates import from_epoch
+from pavior.core.dates import from_epoch, to_local
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.workspaces.models import Workspace
@@ -53,7 +53,10 @@ def relative(when: datetime, now: datetime | None = None) -> str:
     of dates and timesince's calendar walk was a tenth of the render time.
     """
     now = now or timezone.now()
-    delta = (now - when).total_seconds()
+    try:
+        delta = (now - when).total_seconds()
+    except (OverflowError, TypeError):
+        return ""
     seconds = abs(delta)
     if seconds < 60:
         return "just now"
@@ -129,12 +132,12 @@ def cell(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> Cell:
         when = as_datetime(value)
         if when is None:
             return Cell(text=str(value), kind=kind)
-        local = when.astimezone(tz)
-        text = (
-            local.strftime("%Y-%m-%d %H:%M")
-            if (local.hour or local.minute)
-            else (local.strftime("%Y-%m-%d"))
-        )
+        local = to_local(when, tz)
+        # Formatted by hand: strftime drops the zero padding of years before
+        # 1000 on some platforms, and to_local never raises (display is total).
+        text = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+        if local.hour or local.minute:
+            text += f" {local.hour:02d}:{local.minute:02d}"
         return Cell(text=text, iso=when.isoformat(), hint=relative(when), kind=kind)
     if attr.type == AttrType.BOOLEAN:
         return Cell(text="Yes" if value else "No", kind=kind)
@@ -164,7 +167,7 @@ def edit_text(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> str:
         when = as_datetime(value)
         if when is None:
             return ""
-        local = when.astimezone(tz)
+        local = to_local(when, tz)
         # A plain day reads better than "T00:00:00+00:00" and parses back the same.
         if (local.hour, local.minute, local.second) == (0, 0, 0) and local.utcoffset() == 0:
             return local.date().isoformat()

@@ -16,6 +16,7 @@ from django.http import QueryDict
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType
 from pavior.core.errors import InvalidFilter, PaviorError
 from pavior.core.filters import Node, Sort, parse_filter, parse_sort
+from pavior.core.inputs import search_term
 from pavior.people.queries import all_attributes
 from pavior.web.models import ColumnPreference
 from pavior.workspaces.models import Workspace
@@ -193,7 +194,11 @@ def read_state(params: QueryDict, attrs: list[AttributeDef]) -> ListState:
     # Live attributes are known to the lookup so the core can say why they are refused.
     known = {a.name: a for a in BUILTINS.values() if a.live} | {a.name: a for a in attrs}
     lookup = known.get
-    state = ListState(search=params.get("q", "").strip()[:200], cursor=params.get("cursor", ""))
+    state = ListState(cursor=params.get("cursor", ""))
+    try:
+        state.search = search_term(params.get("q")) or ""
+    except PaviorError as e:
+        state.error, state.error_field = e.message, "q"
     raw = params.get("filter", "").strip()
     if raw:
         try:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from pavior.core.attributes import AttributeDef, render_name
+from pavior.core.csv_rules import formula_safe
 from pavior.core.errors import PaviorError
 from pavior.people.actions import create_attribute
 from pavior.people.queries import json_value
@@ -197,13 +198,6 @@ def preview_name(request: HttpRequest) -> HttpResponse:
     )
 
 
-def neutralise(text: str) -> str:
-    """Stop spreadsheets from running a cell as a formula (OWASP CSV injection)."""
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -255,4 +249,4 @@ def _csv_value(person: Any, attr: AttributeDef) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return neutralise(str(value))
+    return formula_safe(str(value))
