@@ -185,8 +185,16 @@ def _uvicorn(django_db_setup: Any, django_db_blocker: Any) -> Any:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     sock = _free_socket()
     port = sock.getsockname()[1]
+    from django.conf import settings
+
     config = uvicorn.Config(
-        application, lifespan="off", log_level="warning", access_log=False, loop="asyncio"
+        application,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+        # As `pavior serve` does: forwarded headers only from the trusted proxies.
+        forwarded_allow_ips=settings.PAVIOR_TRUSTED_PROXIES,
     )
     server = uvicorn.Server(config)
     with django_db_blocker.unblock():

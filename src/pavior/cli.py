@@ -69,6 +69,9 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
             log_level="warning" if not settings.DEBUG else "info",
             access_log=settings.DEBUG,
             lifespan="off",
+            # uvicorn would otherwise believe X-Forwarded-For/-Proto from any
+            # local peer: only the proxies Pavior trusts (pavior.workspaces.addresses).
+            forwarded_allow_ips=settings.PAVIOR_TRUSTED_PROXIES,
         )
     finally:
         if worker is not None:

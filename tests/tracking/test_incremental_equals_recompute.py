@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,8 @@ from pavior.core.visits import recompute
 from pavior.people.models import Person
 from pavior.tracking.actions import recompute_person
 from tests.tracking.conftest import T0, event, post_batch
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # Gaps cluster around the 30 minute boundary, where mistakes would show.
 GAP = st.one_of(
@@ -32,7 +35,7 @@ _counter = itertools.count()
     gaps=st.lists(GAP, min_size=1, max_size=12),
     data=st.data(),
 )
-def test_incremental_equals_recompute(client, workspace, fake_clock, gaps, data):
+def test_incremental_equals_recompute(served, workspace, fake_clock, gaps, data):
     user = f"u{next(_counter)}"
     times, t = [], T0
     for g in gaps:
@@ -46,7 +49,7 @@ def test_incremental_equals_recompute(client, workspace, fake_clock, gaps, data)
     batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
     fake_clock.current = times[-1] + timedelta(seconds=1)
     for batch in filter(None, batches):
-        r = post_batch(client, workspace.app_id, {"id": user}, batch, sent_at=fake_clock.now())
+        r = post_batch(served, workspace.app_id, {"id": user}, batch, sent_at=fake_clock.now())
         assert r.status_code == 200, r.content
     incremental = Person.objects.get(workspace=workspace, external_id=user)
     expected = recompute(times)
