@@ -1,4 +1,7 @@
-"""Live attributes while the user is on the site, gone when the visit ends."""
+"""Live attributes while the user is on the site, gone when the visit ends.
+
+Each test runs on every cache backend of CACHE_BACKENDS: local memory, and
+Redis when REDIS_URL is set (CI sets it)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ from pavior.tracking.live import get_live_attributes
 from tests.conftest import error_of
 from tests.tracking.conftest import T0, event, minutes, post_batch
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cache_backend"),
+]
 
 
 def _send(served, workspace, clock, *events):
