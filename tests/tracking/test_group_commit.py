@@ -86,7 +86,7 @@ def held_writer() -> Iterator[threading.Event]:
 
 def _queued(n: int) -> Callable[[], bool]:
     def check() -> bool:
-        return writer._queue.qsize() >= n
+        return writer.waiting() >= n
 
     return check
 

@@ -100,11 +100,15 @@ class GroupWriter:
     def submit(self, job: Job) -> None:
         """Queue a batch; job.done is called (on the writer thread, or at once
         when the queue is full) with its outcome."""
-        if self._queue.qsize() >= MAX_QUEUE:
+        if self.waiting() >= MAX_QUEUE:
             job.done(unavailable())
             return
         self._ensure_started()
         self._queue.put(job)
+
+    def waiting(self) -> int:
+        """How many batches are queued (approximately: other threads add to it)."""
+        return self._queue.qsize()
 
     async def write(self, *jobs: Job) -> list[Outcome]:
         """Queue the jobs and wait until each is committed (or refused, or failed)."""
