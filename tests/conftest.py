@@ -214,10 +214,10 @@ def _uvicorn(django_db_setup: Any, django_db_blocker: Any) -> Any:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     sock = _free_socket()
     port = sock.getsockname()[1]
-    from pavior.cli import UVICORN_OPTIONS
+    from pavior.cli import uvicorn_options
 
     config = uvicorn.Config(
-        application, log_level="warning", access_log=False, loop="asyncio", **UVICORN_OPTIONS
+        application, log_level="warning", access_log=False, loop="asyncio", **uvicorn_options()
     )
     server = uvicorn.Server(config)
     with django_db_blocker.unblock():

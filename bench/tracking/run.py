@@ -1,13 +1,18 @@
 """Tracking intake benchmark: saturation throughput and latency at half load.
 
 Starts `pavior serve` on loopback against SQLite (default) or DATABASE_URL,
-creates a workspace with 10,000 users, then for the no-op endpoint,
+creates a workspace with 10,000 users, then for the no-op reference,
 single-event requests and 50-event batches (same server, same run) measures
 requests/s at saturation with wrk, and p50/p99 latency with wrk paced to half
 of that rate (track.lua's delay(): exponential gaps per connection).
 
+The no-op reference (`noop`) is the CORS preflight of /api/v1/track, sent with
+the same body as a single-event request: the same server, socket and routing
+into the intake's ASGI app, with no parsing and no database. Pavior itself has
+no endpoint that exists only for the benchmark.
+
     python bench/tracking/run.py [--seconds 10] [--connections 32] [--workers 2] [--threads 1]
-                                 [--modes noop,single,batch] [--django]
+                                 [--modes noop,single,batch]
 """
 
 from __future__ import annotations
@@ -52,13 +57,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, workers: int, django: bool) -> subprocess.Popen:
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     cmd = [PAVIOR, "serve", "--no-worker", "--port", str(port), "--workers", str(workers)]
-    if django:
-        # Everything through Django's ASGI handler and middleware: the "before" path.
-        uvicorn = str(Path(sys.executable).parent / "uvicorn")
-        cmd = [uvicorn, "pavior.asgi:django_application", "--port", str(port), "--lifespan", "off"]
-        cmd += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -120,9 +120,6 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (each takes a core)")
     ap.add_argument("--modes", default="noop,single,batch")
-    ap.add_argument(
-        "--django", action="store_true", help="serve the intake through Django (no lean path)"
-    )
     args = ap.parse_args()
     data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
     env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
@@ -154,12 +151,12 @@ def main() -> None:
         [PAVIOR, "manage", "shell", "-c", SEED], env=seed_env, check=True, capture_output=True
     )
     port = free_port()
-    server = start_server(env, port, args.workers, args.django)
+    server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         wrk(base, "single", app_id, 3, args.connections, args.threads)  # warm-up
         print(
-            f"database={db} path={'django' if args.django else 'lean'} "
+            f"database={db} "
             f"workers={args.workers} connections={args.connections} "
             f"wrk_threads={args.threads} seconds={args.seconds} cores={os.cpu_count()} "
             f"load={os.getloadavg()[0]:.1f}"

@@ -1,4 +1,6 @@
 -- wrk script for the tracking intake: MODE=single|batch|noop, APP_ID, USERS, BATCH.
+-- noop: the CORS preflight (OPTIONS) of /api/v1/track with a single-event body,
+-- the reference of the same server and routing doing no work.
 local counter = 0
 local threads = {}
 local mode = os.getenv("MODE") or "single"
@@ -39,8 +41,8 @@ function request()
   end
   local body = string.format('{"app_id":"%s","user":{"id":"user%d"},"events":[%s]}',
     app_id, math.random(1, users), table.concat(events, ","))
-  local path = (mode == "noop") and "/api/v1/track/noop" or "/api/v1/track"
-  return wrk.format(nil, path, nil, body)
+  local method = (mode == "noop") and "OPTIONS" or "POST"
+  return wrk.format(method, "/api/v1/track", nil, body)
 end
 
 function done(summary, latency, requests)

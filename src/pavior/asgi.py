@@ -1,8 +1,8 @@
 """ASGI entry point (uvicorn pavior.asgi:application).
 
-The tracking intake (`/api/v1/track` and its no-op twin) is answered by a lean
-pure-ASGI handler that skips Django's middleware stack (see
-pavior.tracking.lean); every other request goes to Django.
+The intake (`/api/v1/track` and the Segment-compatible `/v1/*` endpoints) is
+answered by a lean pure-ASGI application that skips Django's middleware stack
+(pavior.tracking.lean); every other request goes to Django.
 """
 
 import os

@@ -11,11 +11,15 @@ from typing import Any
 
 import click
 
-# How uvicorn serves pavior.asgi (tests' `served` fixture uses the same). No proxy
-# headers: uvicorn would otherwise replace the client address with any
-# X-Forwarded-For sent from 127.0.0.1, before Pavior's own trusted-proxy rule
-# (PAVIOR_TRUSTED_PROXIES) could judge it; sign-in locks and rate limits key on it.
-UVICORN_OPTIONS: dict[str, Any] = {"lifespan": "off", "proxy_headers": False}
+
+def uvicorn_options() -> dict[str, Any]:
+    """How `pavior serve` (and the tests' served app) runs uvicorn."""
+    from django.conf import settings
+
+    # uvicorn believes X-Forwarded-For/-Proto only from the proxies Pavior
+    # trusts (by default it would from any local peer, letting anyone on the
+    # machine pick the address that sign-in locks, rate limits and GeoIP key on).
+    return {"lifespan": "off", "forwarded_allow_ips": settings.PAVIOR_TRUSTED_PROXIES}
 
 
 def setup_django() -> None:
@@ -74,7 +78,7 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
             workers=workers if workers > 1 else None,
             log_level="warning" if not settings.DEBUG else "info",
             access_log=settings.DEBUG,
-            **UVICORN_OPTIONS,
+            **uvicorn_options(),
         )
     finally:
         if worker is not None:

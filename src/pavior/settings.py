@@ -219,7 +219,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The client address by the trusted-proxy rule (PAVIOR_TRUSTED_PROXIES), never
 # an X-Forwarded-For header from anyone else.
-AXES_CLIENT_IP_CALLABLE = "pavior.tracking.views.client_address"
+AXES_CLIENT_IP_CALLABLE = "pavior.workspaces.addresses.request_ip"
 AXES_LOCKOUT_CALLABLE = "pavior.web.views.auth.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = envbool("PAVIOR_LOGIN_THROTTLING", "true")

@@ -1,12 +1,20 @@
-"""Tracking test helpers: post batches through the real intake with a controlled clock."""
+"""Tracking test helpers: post batches to the served intake (pavior.asgi under
+uvicorn, the `served` fixture) with a controlled clock.
+
+The server runs in a thread of the test's process, so the fake clock, the
+GeoIP reader, the settings and the local-memory cache are the server's too.
+Modules using these need `pytestmark = pytest.mark.django_db(transaction=True)`:
+the server's writer commits on its own connection."""
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from pavior.tracking.clock import FakeClock, use_clock
@@ -33,23 +41,60 @@ def event(type: str = "page", at: Any = None, **extra: Any) -> dict[str, Any]:
     return e
 
 
+def post(served: Any, path: str, content: str | bytes, **headers: str) -> httpx.Response:
+    """POST a raw body to the served application, as a browser's fetch would
+    (text/plain: no CORS preflight)."""
+    headers = {"Content-Type": "text/plain", **headers}
+    return httpx.post(served.url + path, content=content, headers=headers, timeout=30)
+
+
 def post_batch(
-    client: Any,
+    served: Any,
     app_id: str,
     user: dict[str, Any],
     events: list[dict[str, Any]],
     *,
     sent_at: datetime | None = None,
-    **headers: Any,
-) -> Any:
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST a snippet batch to the served /api/v1/track."""
     body: dict[str, Any] = {"app_id": app_id, "user": user, "events": events}
     if sent_at is not None:
         body["sent_at"] = ms(sent_at)
-    return client.post("/api/v1/track", data=json.dumps(body), content_type="text/plain", **headers)
+    return post(served, "/api/v1/track", json.dumps(body), **(headers or {}))
 
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+# The cache behind live attributes: local memory always, and Redis too when
+# REDIS_URL names one (CI), so both backends are exercised.
+CACHE_BACKENDS = {
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    **(
+        {
+            "redis": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": os.environ["REDIS_URL"],
+            }
+        }
+        if os.environ.get("REDIS_URL")
+        else {}
+    ),
+}
+
+
+@pytest.fixture(params=sorted(CACHE_BACKENDS))
+def cache_backend(request: Any, settings: Any) -> Any:
+    """Django's cache pointed at each backend in turn (the server thread's too:
+    changing CACHES resets every thread's cache handles)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": CACHE_BACKENDS[request.param]}
+    cache.clear()
+    yield request.param
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pavior.people.actions import create_attribute, update_attribute
 from pavior.people.models import AttributeDefinition, Person
 from tests.tracking.conftest import T0, event, post_batch
 
+pytestmark = pytest.mark.django_db(transaction=True)
 
-def _init(client, workspace, attrs, user=None, extra=()):
+
+def _init(served, workspace, attrs, user=None, extra=()):
     events = [event("init", T0, attributes=attrs), *extra]
-    return post_batch(client, workspace.app_id, user or {"id": "u1"}, events, sent_at=T0)
+    return post_batch(served, workspace.app_id, user or {"id": "u1"}, events, sent_at=T0)
 
 
-def test_init_creates_unknown_attributes_with_inferred_types(client, workspace, fake_clock):
+def test_init_creates_unknown_attributes_with_inferred_types(served, workspace, fake_clock):
     r = _init(
-        client,
+        served,
         workspace,
         {
             "plan": "pro",
@@ -37,10 +41,10 @@ def test_init_creates_unknown_attributes_with_inferred_types(client, workspace, 
     assert (p.first_name, p.last_name) == ("Ada", "Lovelace")
 
 
-def test_a_refused_attribute_is_reported_and_the_rest_is_kept(client, workspace, fake_clock):
+def test_a_refused_attribute_is_reported_and_the_rest_is_kept(served, workspace, fake_clock):
     create_attribute(workspace, "seats", "number")
     r = _init(
-        client,
+        served,
         workspace,
         {"seats": "many", "plan": "pro", "total_visits": 99, "city": "Paris"},
         extra=[event("page", T0)],
@@ -57,33 +61,33 @@ def test_a_refused_attribute_is_reported_and_the_rest_is_kept(client, workspace,
     assert (p.total_visits, p.city) == (1, None)
 
 
-def test_update_sets_attributes_on_the_current_user(client, workspace, fake_clock):
-    _init(client, workspace, {})
+def test_update_sets_attributes_on_the_current_user(served, workspace, fake_clock):
+    _init(served, workspace, {})
     r = post_batch(
-        client, workspace.app_id, {"id": "u1"}, [event("update", T0, attributes={"plan": "team"})]
+        served, workspace.app_id, {"id": "u1"}, [event("update", T0, attributes={"plan": "team"})]
     )
     assert r.status_code == 200 and r.json()["errors"] == []
     assert Person.objects.get(external_id="u1").custom == {"plan": "team"}
 
 
-def test_without_snippet_creation_unknown_names_are_reported(client, workspace, fake_clock):
+def test_without_snippet_creation_unknown_names_are_reported(served, workspace, fake_clock):
     workspace.snippet_creates_attributes = False
     workspace.save()
-    r = _init(client, workspace, {"plan": "pro"})
+    r = _init(served, workspace, {"plan": "pro"})
     (err,) = r.json()["errors"]
     assert err["field"] == "plan" and err["code"] == "unknown_attribute"
     assert not AttributeDefinition.objects.exists()
     assert Person.objects.get(external_id="u1").custom == {}
 
 
-def test_a_locked_attribute_cannot_be_written_from_the_browser(client, workspace, fake_clock):
+def test_a_locked_attribute_cannot_be_written_from_the_browser(served, workspace, fake_clock):
     create_attribute(workspace, "tier", "string")
     update_attribute(workspace, "tier", browser_writable=False)
-    (err,) = _init(client, workspace, {"tier": "gold"}).json()["errors"]
+    (err,) = _init(served, workspace, {"tier": "gold"}).json()["errors"]
     assert err["field"] == "tier" and "browser" in err["message"]
 
 
-def test_the_snippet_cannot_set_signed_up_at_directly(client, workspace, fake_clock):
-    (err,) = _init(client, workspace, {"signed_up_at": "2024-01-01"}).json()["errors"]
+def test_the_snippet_cannot_set_signed_up_at_directly(served, workspace, fake_clock):
+    (err,) = _init(served, workspace, {"signed_up_at": "2024-01-01"}).json()["errors"]
     assert err["field"] == "signed_up_at"
     assert Person.objects.get(external_id="u1").signed_up_at is None

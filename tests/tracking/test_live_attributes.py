@@ -1,23 +1,33 @@
-"""Live attributes while the user is on the site, gone when the visit ends."""
+"""Live attributes while the user is on the site, gone when the visit ends.
+
+Each test runs on every cache backend of CACHE_BACKENDS: local memory, and
+Redis when REDIS_URL is set (CI sets it)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from pavior.tracking.live import get_live_attributes
 from tests.conftest import error_of
 from tests.tracking.conftest import T0, event, minutes, post_batch
 
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("cache_backend"),
+]
 
-def _send(client, workspace, clock, *events):
-    r = post_batch(client, workspace.app_id, {"id": "u1"}, list(events), sent_at=clock.now())
+
+def _send(served, workspace, clock, *events):
+    r = post_batch(served, workspace.app_id, {"id": "u1"}, list(events), sent_at=clock.now())
     assert r.status_code == 200, r.content
 
 
-def test_live_attributes_follow_the_visit(client, workspace, api, fake_clock):
+def test_live_attributes_follow_the_visit(served, workspace, api, fake_clock):
     assert api.get("/users/u1/live").status_code == 404
     _send(
-        client,
+        served,
         workspace,
         fake_clock,
         event("init", T0, url="https://s.io/"),
@@ -33,7 +43,7 @@ def test_live_attributes_follow_the_visit(client, workspace, api, fake_clock):
     }
     fake_clock.advance(20)
     _send(
-        client,
+        served,
         workspace,
         fake_clock,
         event("page", fake_clock.now(), url="https://s.io/pricing"),
@@ -49,14 +59,14 @@ def test_live_attributes_follow_the_visit(client, workspace, api, fake_clock):
     }
 
 
-def test_an_unattended_tab_stops_counting_after_the_heartbeat_window(client, workspace, fake_clock):
-    _send(client, workspace, fake_clock, event("page", T0, url="https://s.io/"))
+def test_an_unattended_tab_stops_counting_after_the_heartbeat_window(served, workspace, fake_clock):
+    _send(served, workspace, fake_clock, event("page", T0, url="https://s.io/"))
     fake_clock.advance(600)
     assert get_live_attributes(workspace.pk, "u1")["time_on_current_page"] == 15.0
 
 
-def test_they_expire_30_minutes_after_the_last_activity(client, workspace, api, fake_clock):
-    _send(client, workspace, fake_clock, event("page", T0, url="https://s.io/"))
+def test_they_expire_30_minutes_after_the_last_activity(served, workspace, api, fake_clock):
+    _send(served, workspace, fake_clock, event("page", T0, url="https://s.io/"))
     fake_clock.current = T0 + minutes(29) + timedelta(seconds=59)
     assert get_live_attributes(workspace.pk, "u1") is not None
     fake_clock.current = T0 + minutes(30)
@@ -65,32 +75,32 @@ def test_they_expire_30_minutes_after_the_last_activity(client, workspace, api, 
     assert r.status_code == 404 and error_of(r)["code"] == "not_found"
 
 
-def test_a_new_visit_starts_fresh(client, workspace, fake_clock):
+def test_a_new_visit_starts_fresh(served, workspace, fake_clock):
     _send(
-        client,
+        served,
         workspace,
         fake_clock,
         event("page", T0, url="https://s.io/a"),
         event("interaction", T0, url="https://s.io/a"),
     )
     fake_clock.current = T0 + minutes(45)
-    _send(client, workspace, fake_clock, event("page", fake_clock.now(), url="https://s.io/a"))
+    _send(served, workspace, fake_clock, event("page", fake_clock.now(), url="https://s.io/a"))
     live = get_live_attributes(workspace.pk, "u1")
     assert live["interacted_in_current_session"] is False
     assert live["current_session_duration"] == 0.0
 
 
-def test_shutdown_forgets_the_user(client, workspace, fake_clock):
-    _send(client, workspace, fake_clock, event("page", T0, url="https://s.io/"))
-    _send(client, workspace, fake_clock, event("shutdown", T0))
+def test_shutdown_forgets_the_user(served, workspace, fake_clock):
+    _send(served, workspace, fake_clock, event("page", T0, url="https://s.io/"))
+    _send(served, workspace, fake_clock, event("shutdown", T0))
     assert get_live_attributes(workspace.pk, "u1") is None
 
 
-def test_live_reads_are_scoped_to_the_workspace(client, workspace, fake_clock):
+def test_live_reads_are_scoped_to_the_workspace(served, client, workspace, fake_clock):
     from pavior.workspaces.actions import create_workspace
 
     other = create_workspace("Other")
-    _send(client, workspace, fake_clock, event("page", T0, url="https://s.io/"))
+    _send(served, workspace, fake_clock, event("page", T0, url="https://s.io/"))
     from tests.conftest import ApiClient
 
     r = ApiClient(client=client, key=other.api_key).get("/users/u1/live")

@@ -72,9 +72,9 @@ def site() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def flaky_proxy(live_server: Any) -> Iterator[dict[str, Any]]:
+def flaky_proxy(served: Any) -> Iterator[dict[str, Any]]:
     """In front of Pavior: the first `fail` track POSTs get a 503, the rest pass through."""
-    target = urlsplit(live_server.url)
+    target = urlsplit(served.url)
     state: dict[str, Any] = {"fail": 0, "failed": 0, "sent_ids": []}
 
     class Handler(BaseHTTPRequestHandler):
@@ -136,7 +136,7 @@ def _person(ws: Any, user_id: str = "u1") -> Person | None:
     return Person.objects.filter(workspace=ws, external_id=user_id).first()
 
 
-def test_the_snippet_tracks_a_visit(page, live_server, site):
+def test_the_snippet_tracks_a_visit(page, served, site):
     new = create_workspace("Shop")
     ws = new.workspace
     create_attribute(ws, "seats", "number")
@@ -148,7 +148,7 @@ def test_the_snippet_tracks_a_visit(page, live_server, site):
         "plan": "pro",
         "seats": "many",
     }
-    site["html"] = page_html(f"{live_server.url}/pavior.js", init)
+    site["html"] = page_html(f"{served.url}/pavior.js", init)
     page.goto(site["url"] + "/")
 
     def updated() -> bool:
@@ -183,7 +183,7 @@ def test_the_snippet_tracks_a_visit(page, live_server, site):
     assert page.probe.dialogs == []
 
 
-def test_every_event_arrives_exactly_once_through_failures(page, live_server, site, flaky_proxy):
+def test_every_event_arrives_exactly_once_through_failures(page, served, site, flaky_proxy):
     ws = create_workspace("Shop").workspace
     flaky_proxy["fail"] = 4
     init = {"app_id": ws.app_id, "id": "u1", "plan": "pro"}
@@ -210,11 +210,11 @@ def test_every_event_arrives_exactly_once_through_failures(page, live_server, si
     assert _person(ws).custom == {"plan": "team"}
 
 
-def test_a_wrong_user_hash_is_refused_in_required_mode(page, live_server, site):
+def test_a_wrong_user_hash_is_refused_in_required_mode(page, served, site):
     ws = create_workspace("Shop").workspace
     update_workspace_settings(ws, {"identity_verification": "required"})
     init = {"app_id": ws.app_id, "id": "u1", "user_hash": "0" * 64}
-    site["html"] = page_html(f"{live_server.url}/pavior.js", init)
+    site["html"] = page_html(f"{served.url}/pavior.js", init)
     page.goto(site["url"] + "/")
     wait_for(lambda: any("403" in m for m in page.probe.console_errors), page=page)
     assert not Person.objects.exists()

@@ -72,7 +72,9 @@ def test_another_workspace_user_is_not_found(signed_in: Any, team: Team) -> None
     assert response.status == 404
 
 
-def test_profile_lists_recent_pages_from_the_website(signed_in: Any, team: Team) -> None:
+def test_profile_lists_recent_pages_from_the_website(
+    signed_in: Any, team: Team, served: Any
+) -> None:
     """Page views sent by the snippet show on the profile, newest first, without heartbeats."""
     import json
     import time
@@ -108,8 +110,8 @@ def test_profile_lists_recent_pages_from_the_website(signed_in: Any, team: Team)
         "user": {"id": "u9", "email": "grace@example.com"},
         "events": events,
     }
-    # Over HTTP to the live server, as the snippet would send it.
-    r = httpx.post(f"{page.base}/api/v1/track", content=json.dumps(body))
+    # Over HTTP to the served intake (pavior.asgi), as the snippet would send it.
+    r = httpx.post(f"{served.url}/api/v1/track", content=json.dumps(body))
     assert r.status_code == 200, r.text
     person = Person.objects.get(workspace=team.workspace, external_id="u9")
     page.goto(f"{page.base}/users/{person.pk}/")

@@ -1,7 +1,8 @@
-"""Recording website activity: one transaction per batch (SPEC §3, §5, §6).
+"""Recording website activity, one user's batch at a time (SPEC §3, §5, §6).
 
-A batch is stored and applied whole, and acknowledged only after it is
-committed: raw events are inserted once per (workspace, message_id), the
+A batch is stored and applied whole (in its own savepoint of the group-commit
+writer's transaction, pavior.tracking.writer), and acknowledged only after it
+is committed: raw events are inserted once per (workspace, message_id), the
 derived attributes move forward with them (or are recomputed from the raw
 events when one arrives late), and init/update attributes are written one by
 one so that a refused attribute is reported without losing the rest.
@@ -9,18 +10,14 @@ one so that a refused attribute is reported without losing the rest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import orjson
-import psycopg
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from pavior.core.attributes import Trust, infer_type
 from pavior.core.errors import Conflict, InvalidValue, PaviorError
@@ -34,6 +31,7 @@ from pavior.tracking import live
 from pavior.tracking.geoip import Place
 from pavior.tracking.lookup import identity_secrets
 from pavior.tracking.models import RawEvent
+from pavior.tracking.rows import insert_raw_events, lock_people, update_derived
 from pavior.tracking.user_jwt import prove
 from pavior.workspaces.models import IdentityVerification, Workspace
 
@@ -137,32 +135,7 @@ def admit(workspace: Workspace, person: Person, trust: Trust, verified: bool) ->
         )
     if verified and trust is Trust.BROWSER and not user_verified:
         person.verified_at = timezone.now()
-        _save_fields(person, {"verified_at"})
-
-
-def ingest(
-    workspace: Workspace,
-    identity: Identity,
-    events: list[Event],
-    *,
-    trust: Trust,
-    received_at: datetime,
-    place: Place | None = None,
-) -> IngestResult:
-    """Store a batch of one user's events and apply them; see the module doc."""
-    verified = check_identity(workspace, identity, trust)
-    with transaction.atomic():
-        result = store(
-            workspace,
-            identity,
-            events,
-            trust=trust,
-            received_at=received_at,
-            place=place,
-            verified=verified,
-        )
-    publish_live(workspace, result)
-    return result
+        person.save(update_fields=["verified_at", "updated_at"])
 
 
 def store(
@@ -175,16 +148,18 @@ def store(
     place: Place | None,
     verified: bool,
 ) -> IngestResult:
-    """The batch's writes; the caller holds the transaction (one per batch, or
-    one per group of batches in the group-commit writer) and calls
-    publish_live only once it is committed."""
+    """Store a batch of one user's events and apply them; see the module doc.
+
+    The caller (the group-commit writer, pavior.tracking.writer) holds the
+    transaction, has checked the identity (check_identity gives `verified`)
+    and calls publish_live only once the batch is committed."""
     result = IngestResult(verified=verified)
     person = None
-    if not any(e.type in ATTRIBUTE_EVENTS or e.place is not None for e in events):
+    if only_derived(events):
         # The common batch (page views, heartbeats of a known user) needs only
         # the derived columns: one plain SELECT … FOR UPDATE instead of the ORM.
         assert identity.key is not None
-        person = lock_known_person(workspace, identity.key)
+        person = lock_people(workspace.pk, [identity.key]).get(identity.key)
     if person is None:
         person = _find_or_create(workspace, identity, trust, result)
     admit(workspace, person, trust, verified)
@@ -197,6 +172,12 @@ def store(
     result.person = person
     result.fresh = fresh
     return result
+
+
+def only_derived(events: Iterable[Event]) -> bool:
+    """Whether the batch moves only the derived columns (no attribute to write,
+    no stated place): such a batch of a known user needs no ORM instance."""
+    return not any(e.type in ATTRIBUTE_EVENTS or e.place is not None for e in events)
 
 
 def publish_live(workspace: Workspace, result: IngestResult) -> None:
@@ -235,208 +216,12 @@ def _warn(result: IngestResult, message_id: str | None, warnings: list[PaviorErr
             )
 
 
-# What _apply_derived and publish_live read; the rest of the row is left
-# deferred. In the model's column order: Model.from_db expects that order.
-# The columns tracking changes (bulk.py writes exactly these).
-UPDATED = (
-    "total_visits",
-    "total_time_spent",
-    "last_seen_at",
-    "last_activity_at",
-    "city",
-    "country",
-)
-# verified_at is read (never written there) for admit()'s rule (SPEC §6).
-_WANTED = {"id", "workspace_id", "external_id", "verified_at", *UPDATED}
-DERIVED_FIELDS = [f.attname for f in Person._meta.concrete_fields if f.attname in _WANTED]
-_DATETIME_FIELDS = ("last_seen_at", "last_activity_at", "verified_at")
-DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in _DATETIME_FIELDS]
-
-
-def lock_known_person(workspace: Workspace, key: str) -> Person | None:
-    """The user's row with only the derived columns, locked; None if they are new."""
-    table = Person._meta.db_table
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
-    sql = (
-        f"SELECT {', '.join(DERIVED_FIELDS)} FROM {table} "
-        f"WHERE workspace_id = %s AND external_id = %s{lock}"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [workspace.pk, key])
-        row = cur.fetchone()
-    return None if row is None else person_from_row(row)
-
-
-def person_from_row(row: Any) -> Person:
-    """A Person from a SELECT of DERIVED_FIELDS (the other columns deferred)."""
-    values = list(row)
-    for i in DATETIMES:  # SQLite hands datetimes back naive (or as text)
-        value = values[i]
-        values[i] = _aware(parse_datetime(value) if isinstance(value, str) else value)
-    return Person.from_db(connection.alias, DERIVED_FIELDS, values)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def column(name: str) -> models.Field[Any, Any]:
-    """A concrete Person field (get_field's type also allows relations)."""
-    field = Person._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return field
-
-
-def _save_fields(person: Person, fields: Iterable[str]) -> None:
-    """person.save(update_fields=…) as one plain UPDATE (no signals are attached
-    to Person; the ORM's save machinery cost more than the statement)."""
-    person.updated_at = timezone.now()
-    names = [*sorted(fields), "updated_at"]
-    values = [column(n).get_db_prep_save(getattr(person, n), connection) for n in names]
-    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {Person._meta.db_table} SET {sets} WHERE id = %s", [*values, person.pk]
-        )
-
-
 def _insert_new(
     workspace: Workspace, person: Person, events: list[Event], received_at: datetime
 ) -> set[str]:
     """Insert the events not stored yet; the message ids actually inserted."""
     rows = [(workspace.pk, person.pk, e, received_at) for e in events]
     return {message_id for _, message_id in insert_raw_events(rows)}
-
-
-# Rows per INSERT: 8 parameters each stays far below SQLite's and PostgreSQL's limits.
-INSERT_CHUNK = 500
-
-
-def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
-    """Insert (workspace_id, person_id, event, received_at) rows not stored yet;
-    the (workspace_id, message_id) pairs actually inserted.
-
-    ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) makes the
-    deduplication one statement that two concurrent retries cannot both win.
-    """
-    if not rows:
-        return set()
-    if connection.vendor == "postgresql":
-        return _insert_raw_events_pg(rows)
-    # SQLite: the raw sqlite3 cursor with its own placeholders, since Django's
-    # wrapper rewrote the %s of every long statement with a regex; datetimes
-    # as Django stores them (naive UTC text), without its per-value checks.
-    adapt = (
-        _sqlite_datetime
-        if connection.timezone_name == "UTC"
-        else connection.ops.adapt_datetimefield_value
-    )
-    table = RawEvent._meta.db_table
-    one = "(?,?,?,?,?,?,?,?)"
-    inserted: set[tuple[int, str]] = set()
-    received: dict[datetime, Any] = {}
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        params: list[Any] = []
-        for workspace_id, person_id, e, received_at in chunk:
-            if received_at not in received:
-                received[received_at] = adapt(received_at)
-            data = None if e.data is None else json_document(e.data)
-            params += [
-                workspace_id,
-                person_id,
-                e.message_id,
-                e.type,
-                e.website,
-                adapt(e.at),
-                received[received_at],
-                data,
-            ]
-        sql = (
-            f"INSERT INTO {table} (workspace_id, person_id, message_id, type, website, at, "
-            f"received_at, data) VALUES {','.join([one] * len(chunk))} "
-            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
-        )
-        connection.ensure_connection()
-        with connection.wrap_database_errors:
-            cur = connection.connection.cursor()
-            try:
-                cur.execute(sql, params)
-                inserted.update((r[0], r[1]) for r in cur.fetchall())
-            finally:
-                cur.close()
-    return inserted
-
-
-def _sqlite_datetime(value: datetime) -> str:
-    """DatabaseOperations.adapt_datetimefield_value of SQLite with a UTC connection."""
-    return str(value.astimezone(UTC).replace(tzinfo=None))
-
-
-def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
-    """insert_raw_events on PostgreSQL: the rows travel as one JSON document.
-
-    The statement text stays short and fixed (psycopg parses it once), and
-    json.dumps builds the parameter in C, where a VALUES list of hundreds of
-    rows or array parameters were quoted value by value in Python: that was
-    most of the writer's time for 50-event batches.
-    """
-    doc = [
-        {
-            "w": workspace_id,
-            "p": person_id,
-            "m": e.message_id,
-            "t": e.type,
-            "s": e.website,
-            "a": e.at,
-            "r": received_at,
-            "d": e.data,
-        }
-        for workspace_id, person_id, e, received_at in rows
-    ]
-    sql = (
-        f"INSERT INTO {RawEvent._meta.db_table} (workspace_id, person_id, message_id, type, "
-        "website, at, received_at, data) SELECT w, p, m, t, s, a, r, d "
-        "FROM json_to_recordset(%s::json) AS u(w bigint, p bigint, m text, t text, s boolean, "
-        "a timestamptz, r timestamptz, d jsonb) "
-        "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
-    )
-    rows_in = pg_execute(sql, [json_document(doc)])
-    return {(r[0], r[1]) for r in rows_in}
-
-
-def json_document(value: Any) -> str:
-    """A JSON parameter for PostgreSQL (datetimes as RFC 3339).
-
-    orjson is several times faster than json.dumps here, where it ran for
-    every stored event; values it refuses (integers past 64 bits) fall back to
-    json.dumps, so what can be stored does not depend on the encoder.
-    """
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), default=_isoformat)
-
-
-def _isoformat(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def pg_execute(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run one of the intake's fixed statements as a prepared statement (PostgreSQL).
-
-    Django's cursors bind client-side and never prepare, so PostgreSQL parsed
-    and planned each statement of every flush again; these few statements
-    never change their text, so preparing them once per connection saves that.
-    """
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
-        cur.execute(sql, params, prepare=True)
-        return cur.fetchall() if cur.description else []
 
 
 def _apply_attributes(
@@ -549,9 +334,8 @@ def _error(event: Event, field: str | None, code: str, message: str) -> dict[str
 
 def _apply_derived(person: Person, events: list[Event], place: Place | None) -> None:
     """Move visits, time, last seen and last activity forward (SPEC §3)."""
-    changed = derive(person, events, place)
-    if changed:
-        _save_fields(person, changed)
+    if derive(person, events, place):
+        update_derived([person])
 
 
 def derive(person: Person, events: list[Event], place: Place | None) -> set[str]:

@@ -6,7 +6,8 @@ and on two shared cores those round trips were the intake's whole budget.
 Most batches are a known user's page views and heartbeats, so the writer
 first stores all of those in a flush together:
 
-1. one SELECT … FOR UPDATE per workspace locks the flush's known users,
+1. one SELECT … FOR UPDATE per workspace locks the flush's known users
+   (pavior.tracking.rows holds these statements, shared with the one-batch path),
 2. one INSERT … ON CONFLICT DO NOTHING RETURNING stores their new events,
 3. each user's values move with the same `derive` the one-batch path uses
    (a late event recomputes from the raw events, exactly as there),
@@ -25,25 +26,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from django.db import connection
-from django.utils import timezone
-
 from pavior.people.models import Person
-from pavior.tracking.actions import (
-    ATTRIBUTE_EVENTS,
-    DERIVED_FIELDS,
-    UPDATED,
-    Event,
-    Identity,
-    IngestResult,
-    column,
-    derive,
-    insert_raw_events,
-    json_document,
-    person_from_row,
-    pg_execute,
-)
+from pavior.tracking.actions import Event, Identity, IngestResult, derive, only_derived
 from pavior.tracking.geoip import Place
+from pavior.tracking.rows import insert_raw_events, lock_people, update_derived
 from pavior.workspaces.models import Workspace
 
 
@@ -92,7 +78,7 @@ def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
         if derive(person, fresh, b.place):
             changed.append(person)
         results[i] = result
-    _update_people(changed)
+    update_derived(changed)
     return results
 
 
@@ -105,10 +91,7 @@ def _simple(batches: Sequence[Batch]) -> list[int]:
     """Positions of the batches without attribute writes whose user and message
     ids appear in no other such batch of the flush."""
     candidates = [
-        i
-        for i, b in enumerate(batches)
-        if b.workspace is not None
-        and not any(e.type in ATTRIBUTE_EVENTS or e.place is not None for e in b.events)
+        i for i, b in enumerate(batches) if b.workspace is not None and only_derived(b.events)
     ]
     users = Counter(_key(batches[i]) for i in candidates)
     messages = Counter(
@@ -128,58 +111,13 @@ def _simple(batches: Sequence[Batch]) -> list[int]:
 
 
 def _lock_people(batches: list[Batch]) -> dict[tuple[int, str], Person]:
-    """The known users of these batches, locked in one order (by id) per workspace."""
+    """The known users of these batches, locked workspace by workspace."""
     by_workspace: dict[int, list[str]] = {}
     for b in batches:
         ws, key = _key(b)
         by_workspace.setdefault(ws, []).append(key)
-    table = Person._meta.db_table
-    columns = ", ".join(DERIVED_FIELDS)
     found: dict[tuple[int, str], Person] = {}
     for ws, keys in sorted(by_workspace.items()):
-        if connection.vendor == "postgresql":
-            sql = (
-                f"SELECT {columns} FROM {table} "
-                "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id FOR UPDATE"
-            )
-            rows = pg_execute(sql, [ws, keys])
-        else:
-            marks = ",".join(["%s"] * len(keys))
-            where = f"workspace_id = %s AND external_id IN ({marks})"
-            with connection.cursor() as cur:
-                cur.execute(f"SELECT {columns} FROM {table} WHERE {where}", [ws, *keys])
-                rows = cur.fetchall()
-        for row in rows:
-            person = person_from_row(row)
-            found[(ws, person.external_id)] = person
+        for key, person in lock_people(ws, keys).items():
+            found[(ws, key)] = person
     return found
-
-
-def _update_people(people: list[Person]) -> None:
-    if not people:
-        return
-    now = timezone.now()
-    fields = [column(n) for n in UPDATED]
-    rows = []
-    for person in people:
-        person.updated_at = now
-        values = [f.get_db_prep_save(getattr(person, f.attname), connection) for f in fields]
-        stamp = column("updated_at").get_db_prep_save(now, connection)
-        rows.append([*values, stamp, person.pk])
-    table = Person._meta.db_table
-    names = (*UPDATED, "updated_at")
-    if connection.vendor == "postgresql":
-        # One statement for all of them: executemany is one UPDATE per user.
-        doc = [{"id": pk, **dict(zip(names, values, strict=True))} for *values, pk in rows]
-        sets = ", ".join(f"{n} = v.{n}" for n in names)
-        sql = (
-            f"UPDATE {table} AS p SET {sets} FROM json_to_recordset(%s::json) AS v(id bigint, "
-            "total_visits integer, total_time_spent double precision, "
-            "last_seen_at timestamptz, last_activity_at timestamptz, city text, country text, "
-            "updated_at timestamptz) WHERE p.id = v.id"
-        )
-        pg_execute(sql, [json_document(doc)])
-        return
-    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
-    with connection.cursor() as cur:
-        cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)

@@ -1,5 +1,8 @@
 """Segment-compatible intake: POST /v1/batch, /v1/identify, /v1/track, /v1/page, /v1/screen.
 
+Served by pavior.tracking.lean like the snippet's endpoint; this module reads
+the calls and checks the write key.
+
 The write key (the Basic-auth user name, as Segment libraries send it, or
 `writeKey` in the body) is the workspace's app_id (browser trust, like the
 snippet) or a secret api_key (server trust, like the REST API). Calls become
@@ -12,18 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-
-from pavior import rate_limits
 from pavior.core.attributes import Trust
 from pavior.core.errors import PaviorError
 from pavior.core.visits import correct_skew
-from pavior.tracking import clock
-from pavior.tracking.actions import Event, Identity, IngestResult, ingest
+from pavior.tracking.actions import Event, Identity, IdentityRefused
 from pavior.tracking.intake import (
     BadRequest,
     check_event_size,
@@ -32,18 +31,13 @@ from pavior.tracking.intake import (
     parse_time,
     read_body,
 )
-from pavior.tracking.views import (
-    client_address,
-    cors,
-    error,
-    place_of,
-    run_ingest,
-    workspace_for_app_id,
-)
+from pavior.tracking.lookup import workspace_for_app_id
 from pavior.workspaces.actions import workspace_for_api_key
 from pavior.workspaces.models import IdentityVerification, Workspace
 
 KINDS = frozenset({"identify", "track", "page", "screen"})
+APP_ID_PREFIX = "app_"
+UNKNOWN_KEY = "Unknown write key: use the workspace's app_id or a secret API key"
 # Segment's reserved traits -> Pavior built-ins (SPEC §5).
 TRAIT_NAMES = {
     "firstName": "first_name",
@@ -56,99 +50,77 @@ TRAIT_NAMES = {
 }
 
 
-def _write_key(request: HttpRequest, data: dict[str, Any]) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("basic "):
+class Unauthorized(PaviorError):
+    code = "unauthorized"
+    status = 401
+
+
+@dataclass
+class SegmentCall:
+    """A Segment request, parsed: its write key and what to record, by user."""
+
+    key: str
+    trust: Trust
+    users: dict[str, tuple[Identity, list[Event]]]
+    warnings: list[dict[str, Any]]
+
+
+def parse_segment(
+    body: bytes,
+    content_encoding: str,
+    authorization: str,
+    kind: str | None,
+    received_at: datetime,
+) -> SegmentCall:
+    """A raw Segment request body (a batch when `kind` is None, else one call of
+    that type) to the users' batches; BadRequest, TooLarge or Unauthorized."""
+    data = load_json_object(read_body(body, content_encoding))
+    key = _write_key(authorization, data)
+    if not key:
+        raise Unauthorized(UNKNOWN_KEY)
+    # The key's form says its trust; whether it opens a workspace is the
+    # writer's to check (authenticate), on its thread, with the database.
+    trust = Trust.BROWSER if key.startswith(APP_ID_PREFIX) else Trust.SECRET
+    if kind is None:
+        messages = data.get("batch")
+        if not isinstance(messages, list):
+            raise BadRequest("batch must be a list of calls", field="batch")
+    else:
+        messages = [{**data, "type": data.get("type") or kind}]
+    sent_at = parse_time(data["sentAt"], "sentAt") if data.get("sentAt") else None
+    users, warnings = _group(messages, sent_at, received_at, trust)
+    return SegmentCall(key=key, trust=trust, users=users, warnings=warnings)
+
+
+def authenticate(key: str) -> Workspace:
+    """The workspace a write key opens: its app_id (browser trust) or a secret API key."""
+    if key.startswith(APP_ID_PREFIX):
+        workspace = workspace_for_app_id(key)
+    else:
+        workspace = workspace_for_api_key(key)
+    if workspace is None:
+        raise Unauthorized(UNKNOWN_KEY)
+    if (
+        key.startswith(APP_ID_PREFIX)
+        and workspace.identity_verification == IdentityVerification.REQUIRED
+    ):
+        raise IdentityRefused(
+            "This workspace requires identity verification, which Segment calls made with "
+            "the app_id cannot carry; send them with a secret API key"
+        )
+    return workspace
+
+
+def _write_key(authorization: str, data: dict[str, Any]) -> str | None:
+    """The Basic-auth user name, as Segment libraries send it, else `writeKey`."""
+    if authorization.lower().startswith("basic "):
         try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             return None
         return decoded.split(":", 1)[0] or None
     key = data.get("writeKey")
     return key if isinstance(key, str) and key else None
-
-
-def _authenticate(key: str | None) -> tuple[Workspace | None, Trust]:
-    if not key:
-        return None, Trust.BROWSER
-    if key.startswith("app_"):
-        return workspace_for_app_id(key), Trust.BROWSER
-    return workspace_for_api_key(key), Trust.SECRET
-
-
-@csrf_exempt
-def batch(request: HttpRequest) -> HttpResponse:
-    return _handle(request, None)
-
-
-@csrf_exempt
-def single(request: HttpRequest, kind: str) -> HttpResponse:
-    return _handle(request, kind)
-
-
-def _handle(request: HttpRequest, kind: str | None) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return cors(HttpResponse(status=204))
-    if request.method != "POST":
-        return error(405, "method_not_allowed", "POST Segment calls to this endpoint")
-    received_at = clock.now()
-    try:
-        data = load_json_object(
-            read_body(request.body, request.headers.get("Content-Encoding", ""))
-        )
-    except PaviorError as e:
-        return error(e.status, e.code, e.message, e.field)
-    key = _write_key(request, data)
-    workspace, trust = _authenticate(key)
-    if workspace is None or key is None:
-        return error(
-            401, "unauthorized", "Unknown write key: use the workspace's app_id or a secret API key"
-        )
-    if retry := (
-        rate_limits.check_api_key(key)
-        if trust is Trust.SECRET
-        else rate_limits.check_tracking(key, client_address(request))
-    ):
-        response = error(429, "rate_limited", rate_limits.RateLimited(retry, "write key").message)
-        response["Retry-After"] = str(retry)
-        return response
-    if kind is None:
-        messages = data.get("batch")
-        if not isinstance(messages, list):
-            return error(400, "invalid_batch", "batch must be a list of calls", "batch")
-    else:
-        messages = [{**data, "type": data.get("type") or kind}]
-    required = workspace.identity_verification == IdentityVerification.REQUIRED
-    if trust is Trust.BROWSER and required:
-        return error(
-            403,
-            "identity_verification_failed",
-            "This workspace requires identity verification, which Segment calls made with "
-            "the app_id cannot carry; send them with a secret API key",
-        )
-    try:
-        sent_at = parse_time(data["sentAt"], "sentAt") if data.get("sentAt") else None
-        users, warnings = _group(messages, sent_at, received_at, trust)
-    except PaviorError as e:
-        return error(e.status, e.code, e.message, e.field)
-    place = place_of(request) if trust is Trust.BROWSER else None
-
-    def call() -> list[IngestResult]:
-        return [
-            ingest(workspace, identity, events, trust=trust, received_at=received_at, place=place)
-            for identity, events in users.values()
-        ]
-
-    def render(results: list[IngestResult]) -> dict[str, Any]:
-        return {
-            "success": True,
-            "accepted": sum(r.accepted for r in results),
-            "duplicates": sum(r.duplicates for r in results),
-            "errors": [e for r in results for e in r.errors],
-            "warnings": warnings + [w for r in results for w in r.warnings],
-        }
-
-    return run_ingest(call, render)
 
 
 def _group(
@@ -252,6 +224,3 @@ def _map_traits(
 def _warn(msg: dict[str, Any], field: str, message: str) -> dict[str, Any]:
     mid = msg.get("messageId") if isinstance(msg.get("messageId"), str) else None
     return {"message_id": mid, "field": field, "message": message}
-
-
-__all__ = ["batch", "single"]

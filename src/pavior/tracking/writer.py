@@ -58,14 +58,28 @@ class Unavailable(PaviorError):
     status = 503
 
 
+Outcome = IngestResult | PaviorError
+
+
+def _unanswered(outcome: Outcome) -> None:
+    pass
+
+
 @dataclass
 class Job:
-    app_id: str
+    """One user's batch to store: from the snippet (`key` is the app_id) or
+    from one user of a Segment call (`key` is its write key)."""
+
+    key: str
     identity: Identity
-    events: list[Event]
+    events: list[Event]  # none: only check `key` (a Segment call with nothing to record)
     received_at: datetime
     place: Place | None
-    done: Callable[[IngestResult | PaviorError], None]
+    trust: Trust = Trust.BROWSER
+    # The workspace `key` opens, or a PaviorError saying why not; it reads the
+    # database, so the writer calls it on its own thread.
+    authenticate: Callable[[str], Workspace] = require_workspace
+    done: Callable[[Outcome], None] = _unanswered
     workspace: Workspace | None = None
     verified: bool = False
 
@@ -84,30 +98,32 @@ class GroupWriter:
         self._start_lock = threading.Lock()
 
     def submit(self, job: Job) -> None:
-        """Queue a batch; job.done is called (on the writer thread) with its outcome."""
-        if self._queue.qsize() >= MAX_QUEUE:
+        """Queue a batch; job.done is called (on the writer thread, or at once
+        when the queue is full) with its outcome."""
+        if self.waiting() >= MAX_QUEUE:
             job.done(unavailable())
             return
         self._ensure_started()
         self._queue.put(job)
 
-    async def write(
-        self,
-        app_id: str,
-        identity: Identity,
-        events: list[Event],
-        received_at: datetime,
-        place: Place | None,
-    ) -> IngestResult | PaviorError:
-        """Queue a batch and wait until it is committed (or refused, or failed)."""
+    def waiting(self) -> int:
+        """How many batches are queued (approximately: other threads add to it)."""
+        return self._queue.qsize()
+
+    async def write(self, *jobs: Job) -> list[Outcome]:
+        """Queue the jobs and wait until each is committed (or refused, or failed)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[IngestResult | PaviorError] = loop.create_future()
+        futures: list[asyncio.Future[Outcome]] = []
+        for job in jobs:
+            future: asyncio.Future[Outcome] = loop.create_future()
 
-        def done(outcome: IngestResult | PaviorError) -> None:
-            loop.call_soon_threadsafe(_resolve, future, outcome)
+            def done(outcome: Outcome, future: asyncio.Future[Outcome] = future) -> None:
+                loop.call_soon_threadsafe(_resolve, future, outcome)
 
-        self.submit(Job(app_id, identity, events, received_at, place, done))
-        return await future
+            job.done = done
+            futures.append(future)
+            self.submit(job)
+        return list(await asyncio.gather(*futures))
 
     def stop(self) -> None:
         """Finish what is queued, close the writer's connection and end its
@@ -161,8 +177,9 @@ def flush(jobs: list[Job]) -> None:
     ready: list[Job] = []
     for job in jobs:
         try:
-            job.workspace = require_workspace(job.app_id)
-            job.verified = check_identity(job.workspace, job.identity, Trust.BROWSER)
+            job.workspace = job.authenticate(job.key)
+            if job.events:
+                job.verified = check_identity(job.workspace, job.identity, job.trust)
         except PaviorError as e:
             job.done(e)
             continue
@@ -170,7 +187,10 @@ def flush(jobs: list[Job]) -> None:
             log.exception("tracking lookup failed")
             job.done(unavailable())
             continue
-        ready.append(job)
+        if job.events:
+            ready.append(job)
+        else:
+            job.done(IngestResult())
     if not ready:
         return
     # One lock order for every flush: two processes' writers never deadlock on
@@ -211,7 +231,7 @@ def _between_processes() -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _commit(ready: list[Job], *, grouped: bool) -> list[IngestResult | PaviorError] | None:
+def _commit(ready: list[Job], *, grouped: bool) -> list[Outcome] | None:
     """One transaction for the flush: the plain batches together
     (pavior.tracking.bulk) when `grouped`, the others one by one; None if it
     could not be committed."""
@@ -227,7 +247,7 @@ def _commit(ready: list[Job], *, grouped: bool) -> list[IngestResult | PaviorErr
         return None
 
 
-def _store_one(job: Job) -> IngestResult | PaviorError:
+def _store_one(job: Job) -> Outcome:
     """One batch in its own savepoint: its failure is its own, not the flush's."""
     assert job.workspace is not None
     for attempt in (1, 2):
@@ -237,7 +257,7 @@ def _store_one(job: Job) -> IngestResult | PaviorError:
                     job.workspace,
                     job.identity,
                     job.events,
-                    trust=Trust.BROWSER,
+                    trust=job.trust,
                     received_at=job.received_at,
                     place=job.place,
                     verified=job.verified,

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior import rate_limits
 from pavior.core.errors import PaviorError
-from pavior.tracking.views import client_address
 from pavior.web.context import SESSION_KEY, member_workspaces
 from pavior.workspaces.actions import create_admin, create_workspace
+from pavior.workspaces.addresses import request_ip
 
 
 def no_team_yet() -> bool:
@@ -46,9 +46,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     email = ""
     status = 200
     retry_after = 0
-    if request.method == "POST" and (
-        retry_after := rate_limits.check_sign_in(client_address(request))
-    ):
+    if request.method == "POST" and (retry_after := rate_limits.check_sign_in(request_ip(request))):
         errors["form"] = _wait_message(retry_after)
         status = 429
     elif request.method == "POST":

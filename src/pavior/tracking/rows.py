@@ -1,0 +1,250 @@
+"""The intake's fixed SQL statements on the people and raw-events tables.
+
+Each is written once and used by both storage paths of the writer (one
+batch at a time in pavior.tracking.actions.store, many batches together in
+pavior.tracking.bulk): locking the known users, inserting new raw events,
+writing the derived columns. Plain SQL rather than the ORM because these run
+for every tracked event and the ORM's per-row machinery was most of their cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import psycopg
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from pavior.people.models import Person
+from pavior.tracking.models import RawEvent
+
+if TYPE_CHECKING:
+    from pavior.tracking.actions import Event
+
+# The columns tracking changes (update_derived writes exactly these).
+UPDATED = (
+    "total_visits",
+    "total_time_spent",
+    "last_seen_at",
+    "last_activity_at",
+    "city",
+    "country",
+)
+# What derive and publish_live read; the rest of the row is left deferred.
+# In the model's column order: Model.from_db expects that order.
+# verified_at is read (never written here) for actions.admit's rule (SPEC §6).
+_WANTED = {"id", "workspace_id", "external_id", "verified_at", *UPDATED}
+DERIVED_FIELDS = [f.attname for f in Person._meta.concrete_fields if f.attname in _WANTED]
+_DATETIME_FIELDS = ("last_seen_at", "last_activity_at", "verified_at")
+DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in _DATETIME_FIELDS]
+
+
+def lock_people(workspace_id: int, keys: Sequence[str]) -> dict[str, Person]:
+    """The known users among `keys` (external ids) with only DERIVED_FIELDS
+    loaded, locked in one order (by id) until the transaction ends; by id."""
+    if not keys:
+        return {}
+    table = Person._meta.db_table
+    columns = ", ".join(DERIVED_FIELDS)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT {columns} FROM {table} "
+            "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id FOR UPDATE"
+        )
+        rows = pg_execute(sql, [workspace_id, list(keys)])
+    else:
+        # SQLite locks the whole database for the writer's transaction already.
+        marks = ",".join(["%s"] * len(keys))
+        where = f"workspace_id = %s AND external_id IN ({marks})"
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {columns} FROM {table} WHERE {where}", [workspace_id, *keys])
+            rows = cur.fetchall()
+    people = (person_from_row(row) for row in rows)
+    return {person.external_id: person for person in people}
+
+
+def person_from_row(row: Any) -> Person:
+    """A Person from a SELECT of DERIVED_FIELDS (the other columns deferred)."""
+    values = list(row)
+    for i in DATETIMES:  # SQLite hands datetimes back naive (or as text)
+        value = values[i]
+        values[i] = _aware(parse_datetime(value) if isinstance(value, str) else value)
+    return Person.from_db(connection.alias, DERIVED_FIELDS, values)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def column(name: str) -> models.Field[Any, Any]:
+    """A concrete Person field (get_field's type also allows relations)."""
+    field = Person._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def update_derived(people: Sequence[Person]) -> None:
+    """Write the UPDATED columns (and updated_at) of these users: one statement."""
+    if not people:
+        return
+    now = timezone.now()
+    fields = [column(n) for n in UPDATED]
+    stamp = column("updated_at").get_db_prep_save(now, connection)
+    rows = []
+    for person in people:
+        person.updated_at = now
+        values = [f.get_db_prep_save(getattr(person, f.attname), connection) for f in fields]
+        rows.append([*values, stamp, person.pk])
+    table = Person._meta.db_table
+    names = (*UPDATED, "updated_at")
+    if connection.vendor == "postgresql":
+        # One statement for all of them: executemany is one UPDATE per user.
+        doc = [{"id": pk, **dict(zip(names, values, strict=True))} for *values, pk in rows]
+        sets = ", ".join(f"{n} = v.{n}" for n in names)
+        sql = (
+            f"UPDATE {table} AS p SET {sets} FROM json_to_recordset(%s::json) AS v(id bigint, "
+            "total_visits integer, total_time_spent double precision, "
+            "last_seen_at timestamptz, last_activity_at timestamptz, city text, country text, "
+            "updated_at timestamptz) WHERE p.id = v.id"
+        )
+        pg_execute(sql, [json_document(doc)])
+        return
+    sets = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
+
+
+# Rows per INSERT: 8 parameters each stays far below SQLite's and PostgreSQL's limits.
+INSERT_CHUNK = 500
+
+
+def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
+    """Insert (workspace_id, person_id, event, received_at) rows not stored yet;
+    the (workspace_id, message_id) pairs actually inserted.
+
+    ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) makes the
+    deduplication one statement that two concurrent retries cannot both win.
+    """
+    if not rows:
+        return set()
+    if connection.vendor == "postgresql":
+        return _insert_raw_events_pg(rows)
+    # SQLite: the raw sqlite3 cursor with its own placeholders, since Django's
+    # wrapper rewrote the %s of every long statement with a regex; datetimes
+    # as Django stores them (naive UTC text), without its per-value checks.
+    adapt = (
+        _sqlite_datetime
+        if connection.timezone_name == "UTC"
+        else connection.ops.adapt_datetimefield_value
+    )
+    table = RawEvent._meta.db_table
+    one = "(?,?,?,?,?,?,?,?)"
+    inserted: set[tuple[int, str]] = set()
+    received: dict[datetime, Any] = {}
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        params: list[Any] = []
+        for workspace_id, person_id, e, received_at in chunk:
+            if received_at not in received:
+                received[received_at] = adapt(received_at)
+            data = None if e.data is None else json_document(e.data)
+            params += [
+                workspace_id,
+                person_id,
+                e.message_id,
+                e.type,
+                e.website,
+                adapt(e.at),
+                received[received_at],
+                data,
+            ]
+        sql = (
+            f"INSERT INTO {table} (workspace_id, person_id, message_id, type, website, at, "
+            f"received_at, data) VALUES {','.join([one] * len(chunk))} "
+            "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
+        )
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            cur = connection.connection.cursor()
+            try:
+                cur.execute(sql, params)
+                inserted.update((r[0], r[1]) for r in cur.fetchall())
+            finally:
+                cur.close()
+    return inserted
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """DatabaseOperations.adapt_datetimefield_value of SQLite with a UTC connection."""
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
+    """insert_raw_events on PostgreSQL: the rows travel as one JSON document.
+
+    The statement text stays short and fixed (psycopg parses it once), and
+    json.dumps builds the parameter in C, where a VALUES list of hundreds of
+    rows or array parameters were quoted value by value in Python: that was
+    most of the writer's time for 50-event batches.
+    """
+    doc = [
+        {
+            "w": workspace_id,
+            "p": person_id,
+            "m": e.message_id,
+            "t": e.type,
+            "s": e.website,
+            "a": e.at,
+            "r": received_at,
+            "d": e.data,
+        }
+        for workspace_id, person_id, e, received_at in rows
+    ]
+    sql = (
+        f"INSERT INTO {RawEvent._meta.db_table} (workspace_id, person_id, message_id, type, "
+        "website, at, received_at, data) SELECT w, p, m, t, s, a, r, d "
+        "FROM json_to_recordset(%s::json) AS u(w bigint, p bigint, m text, t text, s boolean, "
+        "a timestamptz, r timestamptz, d jsonb) "
+        "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
+    )
+    rows_in = pg_execute(sql, [json_document(doc)])
+    return {(r[0], r[1]) for r in rows_in}
+
+
+def json_document(value: Any) -> str:
+    """A JSON parameter for PostgreSQL (datetimes as RFC 3339).
+
+    orjson is several times faster than json.dumps here, where it ran for
+    every stored event; values it refuses (integers past 64 bits) fall back to
+    json.dumps, so what can be stored does not depend on the encoder.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), default=_isoformat)
+
+
+def _isoformat(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def pg_execute(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one of the intake's fixed statements as a prepared statement (PostgreSQL).
+
+    Django's cursors bind client-side and never prepare, so PostgreSQL parsed
+    and planned each statement of every flush again; these few statements
+    never change their text, so preparing them once per connection saves that.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params, prepare=True)
+        return cur.fetchall() if cur.description else []
