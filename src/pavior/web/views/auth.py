@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior.core.errors import PaviorError
 from pavior.web.context import SESSION_KEY, member_workspaces
+from pavior.web.views.install import first_keys_page
 from pavior.workspaces.actions import create_admin, create_workspace
 
 
@@ -89,7 +90,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 if not no_team_yet():
                     return redirect("/login/")
-                ws = create_workspace(values["workspace"]).workspace
+                new = create_workspace(values["workspace"])
+                ws = new.workspace
                 user = create_admin(values["email"], password)
         except PaviorError as e:
             field = {"name": "workspace"}.get(e.field or "", e.field or "form")
@@ -100,7 +102,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             login(request, user)
             request.session[SESSION_KEY] = ws.pk
             messages.success(request, f"Welcome! {ws.name} is ready; install the snippet next.")
-            return redirect("/install/")
+            return first_keys_page(request, api_key=new.api_key, identity_secret=new.identity_secret)
     return render(request, "web/setup.html", {"errors": errors, "values": values}, status=status)
 
 
