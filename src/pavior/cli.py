@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import shutil
@@ -31,6 +32,10 @@ def migrate_if_needed() -> None:
     from django.db import DatabaseError, connection
     from django.db.migrations.executor import MigrationExecutor
 
+    # The pool logs each failed connection attempt; the one line below says it all.
+    pool_log = logging.getLogger("psycopg.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.CRITICAL)
     try:
         # Reading the plan is cheap; `migrate` itself costs a second even when idle.
         executor = MigrationExecutor(connection)
@@ -40,8 +45,10 @@ def migrate_if_needed() -> None:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         fail(
             f"Cannot prepare the database ({reason}). Check DATABASE_URL or "
-            "PAVIOR_DATA_DIR, then run: pavior manage migrate"
+            f"PAVIOR_DATA_DIR, then run: {invoked_as()} manage migrate"
         )
+    finally:
+        pool_log.setLevel(level)
 
 
 def fail(message: str) -> None:
