@@ -36,7 +36,9 @@ def test_create_list_revoke(tmp_path: Any, client: Any) -> None:
     text = pavior(["api-key", "list", "--workspace", ws.app_id], env)
     assert "CI" in text.stdout and "never" in text.stdout
 
-    gone = pavior(["api-key", "revoke", str(created["id"]), "--workspace", ws.app_id, "--json"], env)
+    gone = pavior(
+        ["api-key", "revoke", str(created["id"]), "--workspace", ws.app_id, "--json"], env
+    )
     assert gone.returncode == 0, gone.stderr
     assert json.loads(gone.stdout) == {"id": created["id"], "name": "CI", "revoked": True}
     assert client.get("/api/v1/attributes", **auth).status_code == 401
@@ -52,7 +54,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Any) -> None:
     for args, says in [
         (["api-key", "create", "--workspace", "app_nope"], "No workspace with app_id app_nope"),
         (["api-key", "create", "--workspace", ws.app_id, "--name", " "], "1 to 100 characters"),
-        (["api-key", "revoke", str(foreign), "--workspace", ws.app_id], f"No API key with id {foreign}"),
+        (
+            ["api-key", "revoke", str(foreign), "--workspace", ws.app_id],
+            f"No API key with id {foreign}",
+        ),
     ]:
         r = pavior(args, env)
         assert r.returncode == 2, (args, r.stdout, r.stderr)

@@ -10,9 +10,9 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from .attributes import AttributeDef, AttrType, render_name, requires_date
+from .attributes import AttrType, requires_date
 from .coercion import Refused, coerce
 
 __all__ = [
@@ -23,7 +23,6 @@ __all__ = [
     "detect_delimiter",
     "detect_encoding",
     "infer_column_type",
-    "match_header",
     "propose_attribute_name",
 ]
 
@@ -129,24 +128,6 @@ def propose_attribute_name(header: str) -> str:
     if name[0].isdigit():
         name = ("col_" + name)[:64]
     return name
-
-
-def _key(text: str) -> str:
-    return " ".join(_SPLIT.split(text.strip().casefold())).strip()
-
-
-def match_header(header: str, attributes: Iterable[AttributeDef]) -> AttributeDef | None:
-    """The attribute a header names by its API or rendered name (case and
-    punctuation ignored): "Email", "first_name", "First name" all match."""
-    key = _key(header)
-    if not key:
-        return None
-    for attr in attributes:
-        if attr.live or attr.archived:
-            continue
-        if key in (_key(attr.name), _key(attr.rendered_name), _key(render_name(attr.name))):
-            return attr
-    return None
 
 
 def infer_column_type(name: str, samples: Sequence[str]) -> AttrType:

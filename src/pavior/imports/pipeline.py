@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
 from pavior.core.bulk import coerce_cells
+from pavior.core.countries import country_from_text
 from pavior.core.csv_rules import date_order_evidence
 from pavior.core.dates import to_epoch
 from pavior.core.profile import derive_names
@@ -239,6 +240,11 @@ def _coerce_column(
     values, refused = coerce_cells(
         attr, cells, day_first=options.day_first, max_string_length=options.max_string_length
     )
+    if col.invert:  # "Unsubscribed: true" is "Email subscription: false"
+        values = [None if v is None else not v for v in values]
+    elif attr.name == "country":  # one form, whatever the file holds: GeoIP's names
+        names = {v: country_from_text(v) for v in set(values) if isinstance(v, str)}
+        values = [names.get(v) if isinstance(v, str) else v for v in values]
     if attr.type is AttrType.DATE and options.day_first is None:
         for cell, k in Counter(cells).items():
             evidence = date_order_evidence(cell)

@@ -63,7 +63,9 @@ def key_list(app_id: str, as_json: bool) -> None:
         click.echo("No API key. Create one with: pavior api-key create --workspace " + app_id)
     for r in rows:
         used = r["last_used_at"] or "never"
-        click.echo(f"{r['id']}  {r['prefix']}…  {r['name']}  created {r['created_at']}  used {used}")
+        click.echo(
+            f"{r['id']}  {r['prefix']}…  {r['name']}  created {r['created_at']}  used {used}"
+        )
 
 
 @api_key.command("revoke")

@@ -102,7 +102,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             login(request, user)
             request.session[SESSION_KEY] = ws.pk
             messages.success(request, f"Welcome! {ws.name} is ready; install the snippet next.")
-            return first_keys_page(request, api_key=new.api_key, identity_secret=new.identity_secret)
+            return first_keys_page(
+                request, api_key=new.api_key, identity_secret=new.identity_secret
+            )
     return render(request, "web/setup.html", {"errors": errors, "values": values}, status=status)
 
 
