@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from pavior.web.views.users import neutralise
+from pavior.core.csv_rules import neutralise
 from tests.web.conftest import Team, add_users
 
 

@@ -23,6 +23,9 @@ __all__ = [
     "detect_delimiter",
     "detect_encoding",
     "infer_column_type",
+    "neutralise",
+    "typed_header",
+    "unneutralise",
     "propose_attribute_name",
 ]
 
@@ -184,3 +187,31 @@ def date_order_evidence(value: str) -> str | None:
     if b > 12 >= a:
         return "month_first"
     return "ambiguous" if a != b else None
+
+
+# --- cells a spreadsheet would run, and headers that carry a type -------------------
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): one
+    apostrophe in front. Texts already starting with apostrophes before such a
+    character get one more, so that ``unneutralise`` gives back every text."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """The text ``neutralise`` was given (what a spreadsheet shows for "'+34…")."""
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+_TYPED_HEADER = re.compile(r"([a-z][a-z0-9_]{0,63}):(string|number|date|boolean)", re.ASCII)
+
+
+def typed_header(header: str) -> tuple[str, AttrType] | None:
+    """("plan", string) for a header "plan:string": how a full export names a custom
+    attribute so that importing it elsewhere creates it with the same type."""
+    m = _TYPED_HEADER.fullmatch(header.strip())
+    return (m[1], AttrType(m[2])) if m else None

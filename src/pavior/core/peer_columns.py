@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .attributes import AttributeDef, AttrType, Trust, render_name
-from .csv_rules import propose_attribute_name
+from .csv_rules import propose_attribute_name, typed_header
 
 __all__ = ["ColumnMatch", "PEER_COLUMNS", "header_key", "match_column"]
 
@@ -57,6 +57,7 @@ class ColumnMatch:
     reason: str
     invert: bool = False
     new: bool = False
+    type: AttrType | None = None  # for a new attribute the header gives the type of
 
 
 _SPLIT = re.compile(r"[^0-9a-z]+")
@@ -151,6 +152,9 @@ def match_column(header: str, attributes: Iterable[AttributeDef]) -> ColumnMatch
     key = header_key(header)
     if not key:
         return None
+    typed = typed_header(header)
+    if typed is not None:
+        return _typed(typed[0], typed[1], attributes)
     # Only what an import may write: Intercom's "Last seen" is named like our
     # read-only Last seen, and is proposed as its own attribute instead.
     usable = [
@@ -170,6 +174,15 @@ def match_column(header: str, attributes: Iterable[AttributeDef]) -> ColumnMatch
     if target is None or (peer.invert and target.type is not AttrType.BOOLEAN):
         return None
     return ColumnMatch(target.name, _because(peer), invert=peer.invert)
+
+
+def _typed(name: str, type_: AttrType, attributes: Iterable[AttributeDef]) -> ColumnMatch | None:
+    reason = f"the header names the attribute {name} and its type ({type_.value})"
+    for attr in attributes:
+        if attr.name == name:
+            # Same name, other type: no guess; the person maps it.
+            return ColumnMatch(name, reason) if attr.type is type_ else None
+    return ColumnMatch(name, reason, new=True, type=type_)
 
 
 def _because(peer: PeerColumn) -> str:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pavior.core.attributes import AttributeDef
 from pavior.core.csv_rules import infer_column_type, propose_attribute_name
 from pavior.core.errors import InvalidValue, NotFound, PaviorError
-from pavior.core.peer_columns import match_column
+from pavior.core.peer_columns import header_key, match_column
 from pavior.imports import mapping as mapping_rules
 from pavior.imports import parallel
 from pavior.imports.merge import Stage
@@ -162,9 +162,10 @@ def propose_mapping(imp: Import) -> list[dict[str, Any]]:
             reason = f"Another column already goes to {found.attribute}: proposed as a new one."
         else:
             reason = "No attribute has this name: proposed as a new one."
+        typed = found.type if found is not None and found.new else None
         row.update(
             attribute=name,
-            type=infer_column_type(name, values).value,
+            type=(typed or infer_column_type(name, values)).value,
             new=True,
             reason=reason,
         )
@@ -178,8 +179,16 @@ def skipped_reasons(imp: Import, headers: list[str]) -> dict[str, str]:
     out = {}
     for header in headers:
         found = match_column(header, attrs)
+        key = header_key(header)
+        named = next(
+            (a for a in attrs if key in (header_key(a.name), header_key(a.rendered_name))), None
+        )
         if found is not None and found.new:
             out[header] = f"{found.reason}; to import it, --map '{header}={found.attribute}:TYPE'"
+        elif found is None and named is not None:
+            out[header] = (
+                f"{named.rendered_name} is set by Pavior itself; an import cannot write it"
+            )
         elif found is not None:
             out[header] = f"another column already goes to {found.attribute}"
         else:

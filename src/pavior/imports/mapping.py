@@ -104,11 +104,14 @@ def resolve(
             reason = "mapped by you"
         elif auto:
             found = match_column(head, attributes)
-            if found is None or found.new or found.attribute in used:
+            if found is None or found.attribute in used:
                 continue
-            if not _importable(by_name[found.attribute], by_name):
+            if found.new and found.type is None:
+                continue  # a proposal for the wizard; the CLI and API map it by hand
+            if not found.new and not _importable(by_name[found.attribute], by_name):
                 continue
-            name, type_, invert = found.attribute, None, found.invert
+            name, invert = found.attribute, found.invert
+            type_ = found.type.value if found.new and found.type else None
             reason = f"mapped automatically because {found.reason}"
         else:
             continue

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
 from pavior.core.bulk import coerce_cells
 from pavior.core.countries import country_from_text
-from pavior.core.csv_rules import date_order_evidence
+from pavior.core.csv_rules import date_order_evidence, unneutralise
 from pavior.core.dates import to_epoch
 from pavior.core.profile import derive_names
 from pavior.imports.mapping import Column
@@ -237,6 +237,10 @@ def _coerce_column(
     """Stored values of one column; None for an empty cell (which the layout
     reads as "unchanged" or "clear") and for a refused one (its row is rejected)."""
     attr = col.attr
+    if any(c[:1] == "'" for c in cells):
+        # "'+34 600…", "'-5": a spreadsheet's (and our export's) guard against
+        # formulas, not part of the value.
+        cells = tuple(map(unneutralise, cells))
     values, refused = coerce_cells(
         attr, cells, day_first=options.day_first, max_string_length=options.max_string_length
     )
