@@ -85,6 +85,10 @@ def json_value(attr_type: AttrType | str, value: Any) -> Any:
         and abs(value) <= 2**53
     ):
         return int(value)
+    if attr_type == AttrType.NUMBER and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        # PostgreSQL's jsonb writes 1.2e19 as 12000000000000000000, which reads
+        # back as an int no 64-bit reader (nor our own import) accepts.
+        return float(value)
     return value
 
 
