@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior.core.errors import PaviorError
-from pavior.web.context import SESSION_KEY, member_workspaces
+from pavior.web.context import SESSION_KEY, choose_workspace, member_workspaces
 from pavior.web.views.install import first_keys_page
 from pavior.workspaces.actions import create_admin, create_workspace
 
@@ -118,7 +118,7 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Choose a workspace from the list.", status=400)
     if wanted not in {w.pk for w in member_workspaces(request)}:
         return HttpResponse("You are not a member of that workspace.", status=403)
-    request.session[SESSION_KEY] = wanted
+    choose_workspace(request, wanted)
     # Stay on the same kind of page, but a profile belongs to the old workspace.
     target = _safe_next(request)
     if target.startswith("/users/"):
