@@ -195,3 +195,20 @@ def new_attribute_form(name: str, attr_type: str, error: Any) -> dict[str, Any]:
             "message": error.message,
         },
     }
+
+
+_URL_BREAKS = ("/", "?", "&", "#", "=")
+
+
+def url_with_breaks(url: str) -> str:
+    """A URL escaped for HTML, with a line-break opportunity (``<wbr>``) after each
+    / ? & # =, so a long URL wraps between its parts rather than mid-word."""
+    out: list[str] = []
+    part = ""
+    for ch in url:
+        part += ch
+        if ch in _URL_BREAKS:
+            out.append(escape(part) + "<wbr>")
+            part = ""
+    out.append(escape(part))
+    return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above

@@ -42,7 +42,11 @@ def recent_activity(ws: Workspace, person: Person, tz: Any) -> list[dict[str, An
 
     when = BUILTINS["last_seen_at"]
     return [
-        {"event": e, "when": display.cell(e.at, when, tz)}
+        {
+            "event": e,
+            "when": display.cell(e.at, when, tz),
+            "url": display.url_with_breaks(str(e.url)) if e.url else "",
+        }
         for e in recent_events(ws, person, limit=20)
     ]
 
