@@ -157,18 +157,16 @@ def duration(seconds: float) -> str:
 
 
 def edit_text(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> str:
-    """A stored value as the text an edit field starts with (dates in ISO, local zone)."""
+    """A stored value as the text an edit field starts with (dates as local wall time)."""
     if value is None:
         return ""
     if attr.type == AttrType.DATE:
         when = as_datetime(value)
         if when is None:
             return ""
-        local = when.astimezone(tz)
-        # A plain day reads better than "T00:00:00+00:00" and parses back the same.
-        if (local.hour, local.minute, local.second) == (0, 0, 0) and local.utcoffset() == 0:
-            return local.date().isoformat()
-        return local.isoformat()
+        # The value of a date/time field: wall time in the workspace's zone
+        # (the edit view reads it back in that zone).
+        return when.astimezone(tz).strftime("%Y-%m-%dT%H:%M:%S")
     if attr.type == AttrType.BOOLEAN:
         return "true" if value else "false"
     if attr.type == AttrType.NUMBER and isinstance(value, float) and value.is_integer():
