@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,11 +25,40 @@ def uvicorn_options() -> dict[str, Any]:
     return {"lifespan": "off", "forwarded_allow_ips": settings.PAVIOR_TRUSTED_PROXIES}
 
 
-def setup_django() -> None:
+def setup_django(*, migrate: bool = True) -> None:
+    """Django, and a database that is up to date: every command that needs the
+    database works on a fresh data dir, as `serve` does (SPEC §10)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
     import django
 
     django.setup()
+    if migrate:
+        migrate_if_needed()
+
+
+def migrate_if_needed() -> None:
+    """Apply pending migrations; one line and exit 2 when the database is unreachable."""
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    # The pool logs each failed connection attempt; the one line below says it all.
+    pool_log = logging.getLogger("psycopg.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.CRITICAL)
+    try:
+        # Reading the plan is cheap; `migrate` itself costs a second even when idle.
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)
+    except DatabaseError as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        fail(
+            f"Cannot prepare the database ({reason}). Check DATABASE_URL or "
+            f"PAVIOR_DATA_DIR, then run: {invoked_as()} manage migrate"
+        )
+    finally:
+        pool_log.setLevel(level)
 
 
 def fail(message: str) -> None:
@@ -57,11 +89,9 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
 def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
     """Migrate the database if needed, then serve everything in one command."""
-    setup_django()
+    setup_django()  # migrates the database if needed
     from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
@@ -112,15 +142,40 @@ def _print_first_steps(host: str, port: int) -> None:
 
     url = f"http://{host}:{port}/"
     click.echo(f"Pavior is serving on {url}  (data: {settings.DATA_DIR})")
+    me = invoked_as()
     steps = []
     if not Workspace.objects.exists():
-        steps.append("pavior workspace create 'My business'      # prints app_id + API key")
+        steps.append(f"{me} workspace create 'My business'      # prints app_id + API key")
     if not get_user_model().objects.exists():
-        steps.append("pavior user create-admin you@example.com   # your login for the web UI")
+        steps.append(f"{me} user create-admin you@example.com   # your login for the web UI")
     if steps:
-        click.echo("First steps, in another terminal:")
+        click.echo(f"First steps: open {url} in a browser, or in another terminal:")
         for step in steps:
             click.echo(f"  {step}")
+
+
+def invoked_as(argv0: str | None = None) -> str:
+    """How to run this same `pavior` again from the current directory.
+
+    `pavior` only when that name on PATH is this very program: inside a venv
+    that is not activated it is not, and `.venv/bin/pavior` is what works.
+    """
+    argv0 = argv0 if argv0 is not None else sys.argv[0]
+    if os.path.basename(argv0) in ("cli.py", "__main__.py", "-c", ""):
+        return f"{_shortest_path(sys.executable)} -m pavior.cli"
+    path = os.path.abspath(argv0)
+    on_path = shutil.which("pavior")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(path):
+        return "pavior"
+    return _shortest_path(path)
+
+
+def _shortest_path(path: str) -> str:
+    relative = os.path.relpath(path)
+    shown = relative if not relative.startswith("..") else path
+    if os.sep not in shown:
+        shown = os.path.join(".", shown)  # `pavior` alone would search PATH
+    return shlex.quote(shown)
 
 
 @main.command()
@@ -136,7 +191,7 @@ def worker() -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
     """Run a Django management command (migrate, shell, ...)."""
-    setup_django()
+    setup_django(migrate=False)  # the command may be `migrate APP 0003` itself
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["pavior manage", *args])
@@ -229,7 +284,9 @@ def _register_package_commands() -> None:
     from pavior.imports.cli import register as register_imports
     from pavior.segments.cli import register as register_segments
     from pavior.tracking.cli import register as register_tracking
+    from pavior.workspaces.cli import register as register_workspaces
 
+    register_workspaces(main)
     register_imports(main)
     register_segments(main)
     register_tracking(main)

@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from pavior.core.csv_rules import formula_safe
+from pavior.core.csv_rules import neutralise
 from tests.web.conftest import Team, add_users
 
 
@@ -38,6 +38,6 @@ def test_export_current_view_from_the_browser(signed_in: Any, team: Team) -> Non
 
 def test_formula_characters_are_neutralised() -> None:
     for dangerous in ("=1+1", "+1", "-1", "@x", "\tx", "\rx"):
-        assert formula_safe(dangerous) == "'" + dangerous
-    assert formula_safe("plain") == "plain"
-    assert formula_safe("") == ""
+        assert neutralise(dangerous) == "'" + dangerous
+    assert neutralise("plain") == "plain"
+    assert neutralise("") == ""

@@ -40,7 +40,9 @@ def test_open_profile_and_edit_a_value(signed_in: Any, team: Team) -> None:
     expect(page.get_by_label("Seats")).to_have_value("12")
     assert Person.objects.get(external_id="u1").custom["seats"] == 12
 
-    page.get_by_label("Renews On").fill("2030-01-15")
+    page.get_by_label("Renews On").fill(
+        "2030-01-15T00:00"
+    )  # a date/time field, in the workspace zone
     page.locator("#attr-renewsOn").get_by_role("button", name="Save").click()
     expect(page.locator("#attr-renewsOn")).to_contain_text("2030-01-15")
     expect(page.locator("#attr-renewsOn")).to_contain_text("in ")

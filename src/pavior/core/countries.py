@@ -263,3 +263,58 @@ COUNTRY_NAMES: dict[str, str] = {
 def country_name(code: str) -> str:
     """The English name of an ISO 3166-1 alpha-2 code; the code itself if unknown."""
     return COUNTRY_NAMES.get(code.strip().upper(), code)
+
+
+# Names files hold for a country that GeoLite2 names otherwise (ISO long forms,
+# everyday short forms), keyed casefolded.
+_OTHER_NAMES: dict[str, str] = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "united kingdom of great britain and northern ireland": "GB",
+    "usa": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
+    "united states of america": "US",
+    "america": "US",
+    "russian federation": "RU",
+    "korea, republic of": "KR",
+    "republic of korea": "KR",
+    "korea, democratic people's republic of": "KP",
+    "iran, islamic republic of": "IR",
+    "viet nam": "VN",
+    "czech republic": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "bolivia, plurinational state of": "BO",
+    "venezuela, bolivarian republic of": "VE",
+    "tanzania, united republic of": "TZ",
+    "syrian arab republic": "SY",
+    "lao people's democratic republic": "LA",
+    "moldova, republic of": "MD",
+    "taiwan, province of china": "TW",
+    "congo, the democratic republic of the": "CD",
+    "democratic republic of the congo": "CD",
+    "republic of the congo": "CG",
+    "ivory coast": "CI",
+    "cote d'ivoire": "CI",
+    "turkey": "TR",
+    "macedonia": "MK",
+    "swaziland": "SZ",
+    "burma": "MM",
+}
+_BY_NAME: dict[str, str] = {name.casefold(): code for code, name in COUNTRY_NAMES.items()}
+
+
+def country_from_text(text: str) -> str:
+    """The one form a country is stored in, whatever a file holds: the English name
+    GeoIP stores ("ES", "es", "Spain", "SPAIN" -> "Spain"; "UK", "GB" -> "United
+    Kingdom"). Text that names no country is kept as given (trimmed)."""
+    value = text.strip()
+    key = value.casefold()
+    code = value.upper() if len(value) == 2 and value.upper() in COUNTRY_NAMES else None
+    code = code or _BY_NAME.get(key) or _OTHER_NAMES.get(key)
+    return COUNTRY_NAMES[code] if code else value

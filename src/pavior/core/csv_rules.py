@@ -10,9 +10,9 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from .attributes import AttributeDef, AttrType, render_name, requires_date
+from .attributes import AttrType, requires_date
 from .coercion import Refused, coerce
 
 __all__ = [
@@ -22,9 +22,10 @@ __all__ = [
     "date_order_evidence",
     "detect_delimiter",
     "detect_encoding",
-    "formula_safe",
     "infer_column_type",
-    "match_header",
+    "neutralise",
+    "typed_header",
+    "unneutralise",
     "propose_attribute_name",
 ]
 
@@ -35,22 +36,6 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # A cell starting with one of these is run as a formula by Excel, LibreOffice
 # or Google Sheets (=HYPERLINK(...), +cmd|..., @SUM(...), -2+3; a tab or CR
 # can hide the sign behind whitespace): OWASP's CSV injection list.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(text: str) -> str:
-    """``text`` as a CSV cell a spreadsheet shows rather than runs.
-
-    Every CSV file Pavior writes from people's data (the users export, an
-    import's rejected rows) passes each cell through here. A leading
-    apostrophe is what spreadsheets themselves use to mark "text, not a
-    formula"; it is added only where a formula could start.
-    """
-    if text and text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
 class NotCsv(ValueError):
     """The sample is not text a CSV reader can make sense of."""
 
@@ -151,24 +136,6 @@ def propose_attribute_name(header: str) -> str:
     return name
 
 
-def _key(text: str) -> str:
-    return " ".join(_SPLIT.split(text.strip().casefold())).strip()
-
-
-def match_header(header: str, attributes: Iterable[AttributeDef]) -> AttributeDef | None:
-    """The attribute a header names by its API or rendered name (case and
-    punctuation ignored): "Email", "first_name", "First name" all match."""
-    key = _key(header)
-    if not key:
-        return None
-    for attr in attributes:
-        if attr.live or attr.archived:
-            continue
-        if key in (_key(attr.name), _key(attr.rendered_name), _key(render_name(attr.name))):
-            return attr
-    return None
-
-
 def infer_column_type(name: str, samples: Sequence[str]) -> AttrType:
     """The type proposed for a new attribute from its column's values.
 
@@ -223,3 +190,33 @@ def date_order_evidence(value: str) -> str | None:
     if b > 12 >= a:
         return "month_first"
     return "ambiguous" if a != b else None
+
+
+# --- cells a spreadsheet would run, and headers that carry a type -------------------
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): one
+    apostrophe in front. Every CSV file Pavior writes from people's data (the
+    users export, an import's rejected rows, reports) passes each cell here.
+    Texts already starting with apostrophes before such a character get one
+    more, so that ``unneutralise`` gives back every text."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """The text ``neutralise`` was given (what a spreadsheet shows for "'+34…")."""
+    return text[1:] if _NEUTRALISED.match(text) else text
+
+
+_TYPED_HEADER = re.compile(r"([a-z][a-z0-9_]{0,63}):(string|number|date|boolean)", re.ASCII)
+
+
+def typed_header(header: str) -> tuple[str, AttrType] | None:
+    """("plan", string) for a header "plan:string": how a full export names a custom
+    attribute so that importing it elsewhere creates it with the same type."""
+    m = _TYPED_HEADER.fullmatch(header.strip())
+    return (m[1], AttrType(m[2])) if m else None

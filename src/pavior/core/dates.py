@@ -244,3 +244,24 @@ def from_epoch(x: float) -> datetime:
         return EPOCH + timedelta(seconds=x)
     except OverflowError:
         raise ValueError("the timestamp is out of range") from None
+
+
+_LOCAL_INPUT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+
+
+def from_local_input(text: str, tz_name: str) -> datetime | None:
+    """A browser's date/time field value ("2025-07-01T09:30", no zone) read as a wall
+    time in the workspace's time zone, in UTC; None when ``text`` is not that form
+    (then it is parsed as any other date text)."""
+    import zoneinfo
+
+    m = _LOCAL_INPUT.fullmatch(text.strip())
+    if m is None:
+        return None
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name or "UTC")
+        year, month, day, hour, minute, second = (int(g or 0) for g in m.groups())
+        wall = datetime(year, month, day, hour, minute, second, tzinfo=tz)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return None
+    return wall.astimezone(UTC)

@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pavior.core.attributes import AttributeDef
-from pavior.core.csv_rules import infer_column_type, match_header, propose_attribute_name
+from pavior.core.csv_rules import infer_column_type, propose_attribute_name
 from pavior.core.errors import InvalidValue, NotFound, PaviorError
+from pavior.core.peer_columns import header_key, match_column
 from pavior.imports import mapping as mapping_rules
 from pavior.imports import parallel
 from pavior.imports.merge import Stage
@@ -192,45 +193,74 @@ def column_samples(imp: Import, limit: int = SAMPLE_ROWS) -> list[list[str]]:
 
 
 def propose_mapping(imp: Import) -> list[dict[str, Any]]:
-    """Per column: the attribute its header names, else a new attribute
-    whose name comes from the header and type from the values."""
+    """Per column: the attribute its header names (ours, or a peer's export
+    column), else a new attribute whose name comes from the header and type
+    from the values; each with the reason shown beside it."""
     attrs = all_attributes(imp.workspace)
     samples = column_samples(imp)
     used: set[str] = set()
     taken = {a.name for a in attrs}
     out = []
     for i, header in enumerate(imp.header):
-        found = match_header(header, attrs)
+        found = match_column(header, attrs)
         values = samples[i] if i < len(samples) else []
-        if found is not None and found.name not in used:
-            used.add(found.name)
-            out.append(
-                {
-                    "index": i,
-                    "header": header,
-                    "attribute": found.name,
-                    "type": found.type.value,
-                    "new": False,
-                    "samples": values[:3],
-                }
+        row = {"index": i, "header": header, "samples": values[:3], "invert": False}
+        if found is not None and not found.new and found.attribute not in used:
+            used.add(found.attribute)
+            attr = next(a for a in attrs if a.name == found.attribute)
+            row.update(
+                attribute=attr.name,
+                type=attr.type.value,
+                new=False,
+                invert=found.invert,
+                reason=f"Mapped automatically because {found.reason}.",
             )
+            out.append(row)
             continue
-        name = propose_attribute_name(header)
+        name = found.attribute if found is not None and found.new else ""
+        name = name or propose_attribute_name(header)
         base, n = name, 2
         while name in taken or name in used:
             name = f"{base}_{n}"[:64]
             n += 1
         used.add(name)
-        out.append(
-            {
-                "index": i,
-                "header": header,
-                "attribute": name,
-                "type": infer_column_type(name, values).value,
-                "new": True,
-                "samples": values[:3],
-            }
+        if found is not None and found.new:
+            reason = f"Proposed as a new attribute because {found.reason}."
+        elif found is not None:
+            reason = f"Another column already goes to {found.attribute}: proposed as a new one."
+        else:
+            reason = "No attribute has this name: proposed as a new one."
+        typed = found.type if found is not None and found.new else None
+        row.update(
+            attribute=name,
+            type=(typed or infer_column_type(name, values)).value,
+            new=True,
+            reason=reason,
         )
+        out.append(row)
+    return out
+
+
+def skipped_reasons(imp: Import, headers: list[str]) -> dict[str, str]:
+    """Why each of these columns was left out, and how to bring it in."""
+    attrs = all_attributes(imp.workspace)
+    out = {}
+    for header in headers:
+        found = match_column(header, attrs)
+        key = header_key(header)
+        named = next(
+            (a for a in attrs if key in (header_key(a.name), header_key(a.rendered_name))), None
+        )
+        if found is not None and found.new:
+            out[header] = f"{found.reason}; to import it, --map '{header}={found.attribute}:TYPE'"
+        elif found is None and named is not None:
+            out[header] = (
+                f"{named.rendered_name} is set by Pavior itself; an import cannot write it"
+            )
+        elif found is not None:
+            out[header] = f"another column already goes to {found.attribute}"
+        else:
+            out[header] = "no attribute has this name; use --map to import it"
     return out
 
 

@@ -31,6 +31,8 @@ def import_out(imp: Import) -> dict[str, Any]:
         "encoding": imp.encoding,
         "delimiter": imp.delimiter,
         "mapping": {imp.header[int(k)]: v["attribute"] for k, v in imp.mapping.items()},
+        "inverted": [imp.header[int(k)] for k, v in imp.mapping.items() if v.get("invert")],
+        "reasons": {imp.header[int(k)]: v.get("reason", "") for k, v in imp.mapping.items()},
         "progress": {
             "fraction": round(done, 4),
             # An ended import's progress file is gone with its upload.

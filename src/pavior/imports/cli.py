@@ -89,12 +89,15 @@ def import_command(
         return
     mapped = {c.index for c in columns}
     unmapped = [h for i, h in enumerate(imp.header) if i not in mapped]
+    reasons = {c.header: c.reason for c in columns}
+    reasons.update(actions.skipped_reasons(imp, unmapped))
     if not as_json:
         for c in columns:
             note = f" (new {c.attr.type.value} attribute)" if c.new else ""
-            click.echo(f"  {c.header} -> {c.attr.name}{note}", err=True)
+            note += " (inverted)" if c.invert else ""
+            click.echo(f"  {c.header} -> {c.attr.name}{note}: {c.reason}", err=True)
         for h in unmapped:
-            click.echo(f"  {h} -> skipped (no attribute of that name; use --map)", err=True)
+            click.echo(f"  {h} -> skipped: {reasons[h]}", err=True)
     imp.status = "uploaded"
     done = threading.Event()
     watcher = None
@@ -114,7 +117,9 @@ def import_command(
         "encoding": result.encoding,
         "delimiter": result.delimiter,
         "mapping": {c.header: c.attr.name for c in columns},
+        "inverted": [c.header for c in columns if c.invert],
         "unmapped": unmapped,
+        "reasons": reasons,
         "error": result.error or None,
         # Kept only when some rows were rejected (see docs/import.md for how long).
         "rejected_file": (

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pavior.core.attributes import (
     AttributeDef,
+    AttrType,
     Trust,
     custom_attribute,
     validate_custom_name,
     validate_custom_type,
 )
-from pavior.core.csv_rules import match_header
 from pavior.core.errors import InvalidValue, PaviorError, UnknownAttribute
+from pavior.core.peer_columns import match_column
 from pavior.core.profile import prepare_write
 
 IDENTITY = ("id", "email")
@@ -28,28 +29,44 @@ class Column:
     header: str
     attr: AttributeDef
     new: bool = False  # created when the import runs
+    invert: bool = False  # a boolean that says the opposite ("Unsubscribed")
+    reason: str = ""  # why it is mapped so, shown to the person importing
 
     def as_json(self) -> dict[str, Any]:
-        return {"attribute": self.attr.name, "type": self.attr.type.value, "new": self.new}
+        out = {"attribute": self.attr.name, "type": self.attr.type.value, "new": self.new}
+        if self.invert:
+            out["invert"] = True
+        if self.reason:
+            out["reason"] = self.reason
+        return out
 
 
-def parse_spec(value: Any, column: str) -> tuple[str, str | None] | None:
-    """A mapping entry: "attr", "attr:type", {"attribute", "type"}, or ""/None (skip)."""
+Spec = tuple[str, str | None, bool]  # attribute, type to create it with, inverted
+
+
+def parse_spec(value: Any, column: str) -> Spec | None:
+    """A mapping entry: "attr", "attr:type", "!attr" (a boolean read inverted),
+    {"attribute", "type", "invert"}, or ""/None (skip)."""
     if value is None or value == "" or value == {}:
         return None
     if isinstance(value, str):
         head, _, tail = value.partition(":")
-        return head.strip(), (tail.strip() or None)
+        head = head.strip()
+        invert = head.startswith("!")
+        return head.lstrip("!").strip(), (tail.strip() or None), invert
     if isinstance(value, Mapping):
         name = value.get("attribute")
         type_ = value.get("type")
+        invert = value.get("invert", False)
         if name in (None, ""):
             return None
         if not isinstance(name, str) or not (type_ is None or isinstance(type_, str)):
             raise InvalidValue(
                 f'Column "{column}": attribute and type must be strings', field="mapping"
             )
-        return name.strip(), type_
+        if not isinstance(invert, bool):
+            raise InvalidValue(f'Column "{column}": invert is true or false', field="mapping")
+        return name.strip(), type_, invert
     raise InvalidValue(
         f'Column "{column}": map it to an attribute name or {{"attribute": ..., "type": ...}}',
         field="mapping",
@@ -70,7 +87,7 @@ def resolve(
     their header names when ``auto``; otherwise skipped.
     """
     by_name = {a.name: a for a in attributes}
-    positions: dict[int, tuple[str, str | None] | None] = {}
+    positions: dict[int, Spec | None] = {}
     for key, value in specs.items():
         idx = _column_index(header, key)
         positions[idx] = parse_spec(value, key)
@@ -83,12 +100,19 @@ def resolve(
             spec = positions[idx]
             if spec is None:
                 continue
-            name, type_ = spec
+            name, type_, invert = spec
+            reason = "mapped by you"
         elif auto:
-            found = match_header(head, attributes)
-            if found is None or found.name in used or not _importable(found, by_name):
+            found = match_column(head, attributes)
+            if found is None or found.attribute in used:
                 continue
-            name, type_ = found.name, None
+            if found.new and found.type is None:
+                continue  # a proposal for the wizard; the CLI and API map it by hand
+            if not found.new and not _importable(by_name[found.attribute], by_name):
+                continue
+            name, invert = found.attribute, found.invert
+            type_ = found.type.value if found.new and found.type else None
+            reason = f"mapped automatically because {found.reason}"
         else:
             continue
         label = head or f"#{idx + 1}"
@@ -120,8 +144,14 @@ def resolve(
                 f'Columns "{used[attr.name]}" and "{label}" are both mapped to "{attr.name}"',
                 field="mapping",
             )
+        if invert and attr.type is not AttrType.BOOLEAN:
+            raise InvalidValue(
+                f'Column "{label}": only a boolean can be read inverted, and "{attr.name}" '
+                f"is a {attr.type.value}",
+                field="mapping",
+            )
         used[attr.name] = label
-        columns.append(Column(idx, head, attr, new))
+        columns.append(Column(idx, head, attr, new, invert, reason))
     if not any(c.attr.name in IDENTITY for c in columns):
         raise InvalidValue(
             "Map a column to id or email: rows are matched to users by id, else by email",
@@ -177,4 +207,6 @@ def from_json(
 ) -> list[Column]:
     """Columns saved by to_json, checked again (definitions may have changed)."""
     specs = {f"#{int(k) + 1}": v for k, v in data.items()}
-    return resolve(header, specs, attributes, auto=False)
+    columns = resolve(header, specs, attributes, auto=False)
+    reasons = {int(k): v.get("reason", "") for k, v in data.items() if isinstance(v, Mapping)}
+    return [replace(c, reason=reasons.get(c.index) or c.reason) for c in columns]

@@ -19,7 +19,8 @@ from typing import Any, TextIO
 
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
 from pavior.core.bulk import coerce_cells
-from pavior.core.csv_rules import date_order_evidence, formula_safe
+from pavior.core.countries import country_from_text
+from pavior.core.csv_rules import date_order_evidence, neutralise, unneutralise
 from pavior.core.dates import to_epoch
 from pavior.core.profile import derive_names
 from pavior.imports.mapping import Column
@@ -138,7 +139,7 @@ def run_pass(
     writer = None
     if rejects is not None:
         writer = csv.writer(rejects)
-        writer.writerow([*map(formula_safe, src.header), "reason"])
+        writer.writerow([*map(neutralise, src.header), "reason"])
     width = len(src.header)
 
     def progress(done: int) -> None:
@@ -221,7 +222,7 @@ def _process_chunk(
                 # The uploaded cells go back as they were, except that none
                 # may run as a formula where the file is opened.
                 cut = [c if len(c) <= REJECT_CELL_CAP else c[:REJECT_CELL_CAP] + "…" for c in cells]
-                writer.writerow([*map(formula_safe, cut), formula_safe(reason)])
+                writer.writerow([*map(neutralise, cut), neutralise(reason)])
         staged = [row for pos, row in enumerate(staged) if pos not in errors]
     report.valid += len(staged)
     return staged
@@ -238,9 +239,18 @@ def _coerce_column(
     """Stored values of one column; None for an empty cell (which the layout
     reads as "unchanged" or "clear") and for a refused one (its row is rejected)."""
     attr = col.attr
+    if any(c[:1] == "'" for c in cells):
+        # "'+34 600…", "'-5": a spreadsheet's (and our export's) guard against
+        # formulas, not part of the value.
+        cells = tuple(map(unneutralise, cells))
     values, refused = coerce_cells(
         attr, cells, day_first=options.day_first, max_string_length=options.max_string_length
     )
+    if col.invert:  # "Unsubscribed: true" is "Email subscription: false"
+        values = [None if v is None else not v for v in values]
+    elif attr.name == "country":  # one form, whatever the file holds: GeoIP's names
+        names = {v: country_from_text(v) for v in set(values) if isinstance(v, str)}
+        values = [names.get(v) if isinstance(v, str) else v for v in values]
     if attr.type is AttrType.DATE and options.day_first is None:
         for cell, k in Counter(cells).items():
             evidence = date_order_evidence(cell)

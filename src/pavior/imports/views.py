@@ -76,6 +76,8 @@ def map_columns(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             elif choice.startswith("attr:"):
                 specs[f"#{i + 1}"] = choice[5:]
+            elif choice.startswith("not:"):  # a boolean read inverted ("Unsubscribed")
+                specs[f"#{i + 1}"] = {"attribute": choice[4:], "invert": True}
             else:
                 specs[f"#{i + 1}"] = None
         try:
@@ -102,6 +104,7 @@ def map_columns(request: HttpRequest, pk: int) -> HttpResponse:
                 attribute=saved[p["index"]]["attribute"],
                 type=saved[p["index"]]["type"],
                 new=saved[p["index"]]["new"],
+                invert=saved[p["index"]].get("invert", False),
             )
     context = {
         "imp": imp,

@@ -76,8 +76,19 @@ def json_value(attr_type: AttrType | str, value: Any) -> Any:
         if isinstance(value, datetime):
             return format_date(value)
         return format_date(from_epoch(value))
-    if attr_type == AttrType.NUMBER and isinstance(value, float) and value.is_integer():
+    # 3.0 reads as 3; but not past 2**53, where the float is no exact integer and
+    # an int would leave the 64-bit range numbers are kept in (and not read back).
+    if (
+        attr_type == AttrType.NUMBER
+        and isinstance(value, float)
+        and value.is_integer()
+        and abs(value) <= 2**53
+    ):
         return int(value)
+    if attr_type == AttrType.NUMBER and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        # PostgreSQL's jsonb writes 1.2e19 as 12000000000000000000, which reads
+        # back as an int no 64-bit reader (nor our own import) accepts.
+        return float(value)
     return value
 
 

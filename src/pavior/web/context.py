@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 
+from pavior.web.models import LastWorkspace
 from pavior.workspaces.actions import workspaces_for_member
 from pavior.workspaces.models import Workspace
 
@@ -26,11 +27,26 @@ def member_workspaces(request: HttpRequest) -> list[Workspace]:
     return cached
 
 
+def choose_workspace(request: HttpRequest, workspace_id: int) -> None:
+    """Look at this workspace now, and land on it at the next sign-in."""
+    member: Any = request.user  # signed in: the views check before calling
+    request.session[SESSION_KEY] = workspace_id
+    LastWorkspace.objects.update_or_create(user=member, defaults={"workspace_id": workspace_id})
+
+
 def current_workspace_or_none(request: HttpRequest) -> Workspace | None:
     allowed = member_workspaces(request)
     if not allowed:
         return None
     wanted = request.session.get(SESSION_KEY)
+    if wanted is None:
+        # A new session (just signed in): the workspace used last, once per session.
+        member: Any = request.user  # signed in, or `allowed` would be empty
+        wanted = (
+            LastWorkspace.objects.filter(user=member).values_list("workspace_id", flat=True).first()
+        )
+        if wanted is not None:
+            request.session[SESSION_KEY] = wanted
     for ws in allowed:
         if ws.pk == wanted:
             return ws

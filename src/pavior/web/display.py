@@ -160,18 +160,16 @@ def duration(seconds: float) -> str:
 
 
 def edit_text(value: Any, attr: AttributeDef, tz: zoneinfo.ZoneInfo) -> str:
-    """A stored value as the text an edit field starts with (dates in ISO, local zone)."""
+    """A stored value as the text an edit field starts with (dates as local wall time)."""
     if value is None:
         return ""
     if attr.type == AttrType.DATE:
         when = as_datetime(value)
         if when is None:
             return ""
-        local = to_local(when, tz)
-        # A plain day reads better than "T00:00:00+00:00" and parses back the same.
-        if (local.hour, local.minute, local.second) == (0, 0, 0) and local.utcoffset() == 0:
-            return local.date().isoformat()
-        return local.isoformat()
+        # The value of a date/time field: wall time in the workspace's zone
+        # (the edit view reads it back in that zone); to_local never overflows.
+        return to_local(when, tz).strftime("%Y-%m-%dT%H:%M:%S")
     if attr.type == AttrType.BOOLEAN:
         return "true" if value else "false"
     if attr.type == AttrType.NUMBER and isinstance(value, float) and value.is_integer():
@@ -198,3 +196,20 @@ def new_attribute_form(name: str, attr_type: str, error: Any) -> dict[str, Any]:
             "message": error.message,
         },
     }
+
+
+_URL_BREAKS = ("/", "?", "&", "#", "=")
+
+
+def url_with_breaks(url: str) -> str:
+    """A URL escaped for HTML, with a line-break opportunity (``<wbr>``) after each
+    / ? & # =, so a long URL wraps between its parts rather than mid-word."""
+    out: list[str] = []
+    part = ""
+    for ch in url:
+        part += ch
+        if ch in _URL_BREAKS:
+            out.append(escape(part) + "<wbr>")
+            part = ""
+    out.append(escape(part))
+    return mark_safe("".join(out))  # noqa: S308 - every piece is escaped above

@@ -26,3 +26,14 @@ class ColumnPreference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "workspace"], name="column_pref_unique")
         ]
+
+
+class LastWorkspace(models.Model):
+    """The workspace a team member looked at last: where their next sign-in lands
+    (the session that knew it ends at sign-out)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pavior.web.views import attributes, auth, install, profile, users
+from pavior.web.views import api_keys, attributes, auth, install, profile, users
 
 urlpatterns = [
     path("", users.home, name="home"),
@@ -22,4 +22,6 @@ urlpatterns = [
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),
+    path("settings/api-keys/", api_keys.api_keys_page, name="api_keys"),
+    path("settings/api-keys/<int:key_id>/revoke/", api_keys.revoke_key, name="revoke_api_key"),
 ]

@@ -25,6 +25,7 @@ from pavior.workspaces.models import (
 )
 
 API_KEY_PREFIX = "sk_"
+API_KEY_NAME_MAX = 100  # ApiKey.name's column
 
 
 @dataclass
@@ -47,11 +48,33 @@ def create_workspace(name: str) -> NewWorkspace:
 
 
 def create_api_key(workspace: Workspace, name: str = "default") -> str:
+    return add_api_key(workspace, name)[0]
+
+
+def add_api_key(workspace: Workspace, name: str) -> tuple[str, ApiKey]:
+    """A new secret key named so the team can tell keys apart; the key is returned
+    once (only its hash is stored)."""
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > API_KEY_NAME_MAX:
+        raise InvalidValue(
+            f"An API key name is 1 to {API_KEY_NAME_MAX} characters (e.g. Billing server)",
+            field="name",
+        )
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    ApiKey.objects.create(
+    row = ApiKey.objects.create(
         workspace=workspace, name=name, prefix=key[:10], key_hash=hash_api_key(key)
     )
-    return key
+    return key, row
+
+
+def revoke_api_key(workspace: Workspace, key_id: int) -> str:
+    """Delete a key: calls made with it get 401 at once. Returns the key's name."""
+    with transaction.atomic():
+        row = ApiKey.objects.filter(workspace=workspace, pk=key_id).first()
+        if row is None:
+            raise NotFound(f"No API key with id {key_id} in this workspace", field="id")
+        row.delete()
+    return row.name
 
 
 def workspace_for_api_key(key: str) -> Workspace | None:

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior import rate_limits
 from pavior.core.errors import PaviorError
-from pavior.web.context import SESSION_KEY, member_workspaces
+from pavior.web.context import SESSION_KEY, choose_workspace, member_workspaces
+from pavior.web.views.install import first_keys_page
 from pavior.workspaces.actions import create_admin, create_workspace
 from pavior.workspaces.addresses import request_ip
 
@@ -121,7 +122,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 if not no_team_yet():
                     return redirect("/login/")
-                ws = create_workspace(values["workspace"]).workspace
+                new = create_workspace(values["workspace"])
+                ws = new.workspace
                 user = create_admin(values["email"], password)
         except PaviorError as e:
             field = {"name": "workspace"}.get(e.field or "", e.field or "form")
@@ -132,7 +134,9 @@ def setup(request: HttpRequest) -> HttpResponse:
             login(request, user)
             request.session[SESSION_KEY] = ws.pk
             messages.success(request, f"Welcome! {ws.name} is ready; install the snippet next.")
-            return redirect("/install/")
+            return first_keys_page(
+                request, api_key=new.api_key, identity_secret=new.identity_secret
+            )
     return render(request, "web/setup.html", {"errors": errors, "values": values}, status=status)
 
 
@@ -146,7 +150,7 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Choose a workspace from the list.", status=400)
     if wanted not in {w.pk for w in member_workspaces(request)}:
         return HttpResponse("You are not a member of that workspace.", status=403)
-    request.session[SESSION_KEY] = wanted
+    choose_workspace(request, wanted)
     # Stay on the same kind of page, but a profile belongs to the old workspace.
     target = _safe_next(request)
     if target.startswith("/users/"):

@@ -83,6 +83,16 @@ def install_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/install.html", _context(request))
 
 
+def first_keys_page(request: HttpRequest, *, api_key: str, identity_secret: str) -> HttpResponse:
+    """The end of the first run: the install page with the workspace's first API key
+    and identity secret, shown this once (only the secret's prefix and the key's
+    hash are ever shown again)."""
+    first = {"api_key": api_key, "identity_secret": identity_secret}
+    response = render(request, "web/install.html", _context(request, first_keys=first))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_POST
 def new_secret(request: HttpRequest) -> HttpResponse:

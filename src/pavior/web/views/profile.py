@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pavior.core.attributes import BUILTINS, AttributeDef, Trust
+from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
+from pavior.core.dates import from_local_input
 from pavior.core.errors import PaviorError
 from pavior.people.actions import erase_user, upsert_user
 from pavior.people.models import Person
@@ -42,7 +43,11 @@ def recent_activity(ws: Workspace, person: Person, tz: Any) -> list[dict[str, An
 
     when = BUILTINS["last_seen_at"]
     return [
-        {"event": e, "when": display.cell(e.at, when, tz)}
+        {
+            "event": e,
+            "when": display.cell(e.at, when, tz),
+            "url": display.url_with_breaks(str(e.url)) if e.url else "",
+        }
         for e in recent_events(ws, person, limit=20)
     ]
 
@@ -103,6 +108,9 @@ def edit_attribute(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404("No such custom attribute")
     text = request.POST.get("value", "")
     value: Any = text.strip() if text.strip() else None
+    if attr.type is AttrType.DATE and value is not None:
+        # The date/time field sends wall time without a zone: the workspace's.
+        value = from_local_input(value, ws.timezone) or value
     error = ""
     try:
         upsert_user(ws, {"id": person.external_id, name: value}, trust=Trust.SECRET)

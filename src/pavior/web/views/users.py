@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from pavior.core.attributes import AttributeDef, render_name
-from pavior.core.csv_rules import formula_safe
+from pavior.core.csv_rules import neutralise
 from pavior.core.errors import PaviorError
 from pavior.people.actions import create_attribute
 from pavior.people.queries import json_value
@@ -212,13 +212,21 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     state = listing.read_state(request.GET, attrs)
     if state.error:
         return HttpResponse(f"Cannot export: {state.error}", status=400, content_type="text/plain")
-    columns = [by_name["id"]] + [
-        by_name[n] for n in listing.chosen_columns(request.user, ws, attrs) if n != "id"
+    everything = request.GET.get("columns") == "all"
+    chosen = (
+        [a.name for a in attrs] if everything else listing.chosen_columns(request.user, ws, attrs)
+    )
+    columns = [by_name["id"]] + [by_name[n] for n in chosen if n != "id"]
+    # The full export is for moving users elsewhere: API names, and custom
+    # attributes as "name:type" so an import creates them with the same type.
+    header = [
+        (a.name if a.builtin else f"{a.name}:{a.type.value}") if everything else a.rendered_name
+        for a in columns
     ]
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow([a.rendered_name for a in columns])
+        yield "\ufeff" + writer.writerow(header)
         cursor = None
         while True:
             # One page at a time over the same query: memory stays flat for any size.
@@ -239,7 +247,8 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="users-{stamp}.csv"'
+    kind = "users-all" if everything else "users"
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.csv"'
     return response
 
 
@@ -249,4 +258,4 @@ def _csv_value(person: Any, attr: AttributeDef) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return formula_safe(str(value))
+    return neutralise(str(value))
