@@ -2,13 +2,10 @@
 
 from django.urls import include, path
 
-import pavior.imports.api  # noqa: F401  (registers /imports on the API)
-import pavior.tracking.api  # noqa: F401  (registers /users/{id}/live on the API)
 from pavior.api.main import api
 
 urlpatterns = [
     path("", include("pavior.tracking.urls")),
     path("api/v1/", api.urls),
-    path("imports/", include("pavior.imports.urls")),
     path("", include("pavior.web.urls")),
 ]

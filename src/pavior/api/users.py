@@ -16,6 +16,7 @@ from pavior.core.filters import parse_filter, parse_sort
 from pavior.people import actions
 from pavior.people.queries import all_attributes, find_person, serialize_person
 from pavior.segments.queries import count_people, search_people
+from pavior.tracking.activity import record_activity
 
 router = Router(tags=["users"])
 
@@ -119,15 +120,11 @@ def delete_user(request: HttpRequest, user_id: str) -> Any:
     "/users/{user_id}/activity", response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut}
 )
 def post_activity(request: HttpRequest, user_id: str, payload: ActivityIn) -> Any:
-    if not payload.type.strip() or len(payload.type) > 100:
-        raise InvalidValue(
-            "type is a name of 1 to 100 characters, e.g. email_received", field="type"
-        )
     at = None
     if payload.at is not None:
         try:
             at = parse_date(payload.at)
         except ValueError as e:
             raise InvalidValue(f"at: {e}", field="at") from e
-    person = actions.record_activity(request.workspace, user_id, payload.type, at)  # type: ignore[attr-defined]
+    person = record_activity(request.workspace, user_id, payload.type, at)  # type: ignore[attr-defined]
     return _user_out(request, person)

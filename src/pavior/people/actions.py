@@ -7,7 +7,6 @@ so the rules of SPEC §2 and §4 hold whichever door a value comes through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,9 +23,9 @@ from pavior.core.attributes import (
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
+from pavior.people import hooks
 from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
-from pavior.segments.actions import forget_attribute_index
 from pavior.workspaces.models import Workspace
 
 # --- attribute definitions ----------------------------------------------------------
@@ -125,7 +124,7 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
         d = _get_definition(workspace, name)
         _remove_custom_key(workspace, d.name)
         d.delete()
-        forget_attribute_index(workspace.pk, d.name)
+        hooks.attribute_deleted.emit(hooks.AttributeDeleted(workspace.pk, d.name))
 
 
 def _remove_custom_key(workspace: Workspace, name: str) -> None:
@@ -213,9 +212,49 @@ def _apply_write(workspace: Workspace, prepared: dict[str, Any], lookup: Any) ->
         person.first_known_at = timezone.now()
     elif user_id and person.external_id != user_id:
         person.external_id = user_id  # upgrade an email-only user to a real id
+    before = None if created else _snapshot(person)
     _apply_values(person, prepared, lookup)
     person.save()
+    _announce(person, before)
     return UpsertResult(person=person, created=created)
+
+
+def _snapshot(person: Person) -> dict[str, Any]:
+    """API name -> stored value of everything a write can change."""
+    values = {name: getattr(person, column) for name, column in BUILTIN_COLUMNS.items()}
+    values.update(person.custom or {})
+    return values
+
+
+def _announce(person: Person, before: dict[str, Any] | None) -> None:
+    """Emit user_changed / email_subscription_changed for a saved write (on commit)."""
+    after = _snapshot(person)
+    if before is None:
+        changed = frozenset(name for name, value in after.items() if value is not None)
+    else:
+        changed = frozenset(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
+    if before is not None and not changed:
+        return
+    hooks.user_changed.emit(
+        hooks.UserChanged(
+            workspace_id=person.workspace_id,
+            person_id=person.pk,
+            user_id=person.external_id,
+            created=before is None,
+            changed=changed,
+        )
+    )
+    if before is not None and "email_subscription" in changed:
+        hooks.email_subscription_changed.emit(
+            hooks.EmailSubscriptionChanged(
+                workspace_id=person.workspace_id,
+                person_id=person.pk,
+                user_id=person.external_id,
+                subscribed=person.email_subscription,
+            )
+        )
 
 
 def _match(workspace: Workspace, user_id: str | None, email: str | None) -> Person | None:
@@ -279,27 +318,3 @@ def erase_user(workspace: Workspace, user_id: str) -> None:
         deleted, _ = Person.objects.filter(workspace=workspace, external_id=user_id).delete()
         if not deleted:
             raise NotFound(f'No user with id "{user_id}"', field="id")
-
-
-def record_activity(
-    workspace: Workspace, user_id: str, activity_type: str, at: datetime | None = None
-) -> Person:
-    """Record non-website activity: it moves last_activity_at, never backwards."""
-    now = timezone.now()
-    at = min(at or now, now)
-    with transaction.atomic():
-        person = (
-            Person.objects.select_for_update()
-            .filter(workspace=workspace, external_id=user_id)
-            .first()
-        )
-        if person is None:
-            raise NotFound(f'No user with id "{user_id}"', field="id")
-        # Kept with the website events so `pavior recompute` sees it too.
-        from pavior.tracking.actions import append_activity
-
-        append_activity(person, activity_type, at.astimezone(UTC), now)
-        if person.last_activity_at is None or at > person.last_activity_at:
-            person.last_activity_at = at.astimezone(UTC)
-            person.save(update_fields=["last_activity_at", "updated_at"])
-        return person
