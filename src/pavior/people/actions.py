@@ -17,6 +17,8 @@ from pavior.core.attributes import (
     AttributeDef,
     AttrType,
     Trust,
+    builtin,
+    check_attribute_change,
     validate_custom_name,
     validate_custom_type,
 )
@@ -25,7 +27,13 @@ from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, 
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people import hooks
 from pavior.people.models import AttributeDefinition, Person
-from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
+from pavior.people.queries import (
+    BUILTIN_COLUMNS,
+    attribute_lookup,
+    custom_definition,
+    deletable_definition,
+    get_attribute,
+)
 from pavior.workspaces.models import Workspace
 
 # --- attribute definitions ----------------------------------------------------------
@@ -76,13 +84,6 @@ def _check_capacity(workspace: Workspace) -> None:
         )
 
 
-def _get_definition(workspace: Workspace, name: str) -> AttributeDefinition:
-    d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
-    if d is None:
-        raise NotFound(f'No custom attribute named "{name}"', field="name")
-    return d
-
-
 def update_attribute(
     workspace: Workspace,
     name: str,
@@ -91,9 +92,11 @@ def update_attribute(
     browser_writable: bool | None = None,
 ) -> AttributeDefinition:
     """Archive/restore a custom attribute, or lock it against browser writes."""
+    if archived is not None:
+        check_attribute_change(name, "archive" if archived else "restore")
     with transaction.atomic():
         _lock_workspace(workspace)
-        d = _get_definition(workspace, name)
+        d = custom_definition(workspace, name)
         if archived is False and d.archived:
             _check_capacity(workspace)  # restoring takes a slot back
         if archived is not None:
@@ -104,7 +107,34 @@ def update_attribute(
         return d
 
 
+def change_attribute(
+    workspace: Workspace,
+    name: str,
+    *,
+    archived: bool | None = None,
+    browser_writable: bool | None = None,
+) -> AttributeDef:
+    """Archive/restore or lock/unlock any attribute, built-in or custom.
+
+    The one entry for the API's PATCH and the attributes page: what a kind of
+    attribute never allows is refused by core.attributes.check_attribute_change.
+    """
+    if archived is not None:
+        check_attribute_change(name, "archive" if archived else "restore")
+    if browser_writable is not None:
+        check_attribute_change(name, "unlock" if browser_writable else "lock")
+    with transaction.atomic():
+        if builtin(name) is None:
+            update_attribute(workspace, name, archived=archived, browser_writable=browser_writable)
+        elif browser_writable is not None:
+            set_builtin_browser_writable(workspace, name, browser_writable)
+        found = get_attribute(workspace, name)
+    assert found is not None
+    return found
+
+
 def set_builtin_browser_writable(workspace: Workspace, name: str, writable: bool) -> None:
+    check_attribute_change(name, "unlock" if writable else "lock")
     with transaction.atomic():
         ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
         locked = set(ws.locked_builtins or [])
@@ -121,7 +151,7 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
     """Delete a custom attribute and every value of it, in one transaction."""
     with transaction.atomic():
         _lock_workspace(workspace)
-        d = _get_definition(workspace, name)
+        d = deletable_definition(workspace, name)
         _remove_custom_key(workspace, d.name)
         d.delete()
         hooks.attribute_deleted.emit(hooks.AttributeDeleted(workspace.pk, d.name))
