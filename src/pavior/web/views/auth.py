@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model, login, logout
-from django.db import transaction
+from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,11 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior.core.errors import PaviorError
 from pavior.web.context import SESSION_KEY, member_workspaces
-from pavior.workspaces.actions import create_admin, create_workspace
-
-
-def no_team_yet() -> bool:
-    return not get_user_model().objects.exists()
+from pavior.workspaces.actions import AlreadySetUp, no_team_yet, set_up_first_admin
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -73,8 +68,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """First run: no team member exists, so anyone reaching the server creates the first.
 
-    Only ever reachable while the user table is empty; the check is repeated
-    inside the transaction so two racing browsers cannot both become admin.
+    Only ever reachable while the user table is empty; set_up_first_admin
+    checks again under a lock so two racing browsers cannot both become admin.
     """
     errors: dict[str, str] = {}
     values = {"email": "", "workspace": ""}
@@ -86,16 +81,15 @@ def setup(request: HttpRequest) -> HttpResponse:
         }
         password = request.POST.get("password", "")
         try:
-            with transaction.atomic():
-                if not no_team_yet():
-                    return redirect("/login/")
-                ws = create_workspace(values["workspace"]).workspace
-                user = create_admin(values["email"], password)
+            first = set_up_first_admin(values["email"], password, values["workspace"])
+        except AlreadySetUp:
+            return redirect("/login/")
         except PaviorError as e:
             field = {"name": "workspace"}.get(e.field or "", e.field or "form")
             errors[field] = e.message
             status = 400
         else:
+            user, ws = first.user, first.workspace
             user.backend = "django.contrib.auth.backends.ModelBackend"
             login(request, user)
             request.session[SESSION_KEY] = ws.pk
