@@ -95,7 +95,6 @@ def import_command(
             click.echo(f"  {c.header} -> {c.attr.name}{note}", err=True)
         for h in unmapped:
             click.echo(f"  {h} -> skipped (no attribute of that name; use --map)", err=True)
-    imp.status = "uploaded"
     done = threading.Event()
     watcher = None
     if not as_json and sys.stderr.isatty():
