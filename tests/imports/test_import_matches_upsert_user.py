@@ -144,7 +144,7 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
