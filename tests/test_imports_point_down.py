@@ -25,6 +25,10 @@ LAYERS = {
     "messaging": 4,
     "api": 5,
     "web": 5,
+    # The top-level modules that wire it all together sit above everything.
+    "cli": 6,
+    "urls": 6,
+    "asgi": 6,
 }
 
 
@@ -51,7 +55,11 @@ def imported_pavior_packages(tree: ast.AST) -> list[tuple[int, str]]:
 def upward_imports(root: Path) -> list[str]:
     problems = []
     for package, layer in LAYERS.items():
-        for path in sorted((root / package).rglob("*.py")):
+        here = root / package
+        files = sorted(here.rglob("*.py")) if here.is_dir() else [root / f"{package}.py"]
+        for path in files:
+            if not path.exists():
+                continue
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for line, target in imported_pavior_packages(tree):
                 if target == package or target not in LAYERS:
@@ -74,8 +82,12 @@ def test_the_guard_sees_top_level_lazy_and_from_pavior_imports(tmp_path: Path) -
     (people / "b.py").write_text("def f():\n    from pavior.tracking.actions import x\n")
     (people / "c.py").write_text("from pavior import api\n")
     (people / "d.py").write_text("from pavior.core.errors import NotFound\nfrom . import models\n")
+    (tmp_path / "pavior" / "tracking").mkdir()
+    (tmp_path / "pavior" / "tracking" / "cli.py").write_text("from pavior.cli import fail\n")
+    (tmp_path / "pavior" / "cli.py").write_text("from pavior.tracking.cli import register\n")
     assert upward_imports(tmp_path / "pavior") == [
         "pavior/people/a.py:1 imports pavior.segments",
         "pavior/people/b.py:2 imports pavior.tracking",
         "pavior/people/c.py:1 imports pavior.api",
+        "pavior/tracking/cli.py:1 imports pavior.cli",
     ]

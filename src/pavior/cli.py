@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,27 +10,11 @@ from typing import Any
 
 import click
 
+# Shared with every package's cli.py, which may not import this module (it sits
+# above them all and registers their commands).
+from pavior.workspaces.cli import fail, setup_django, workspace_or_fail
 
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
-    import django
-
-    django.setup()
-
-
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
-
-
-def workspace_or_fail(app_id: str) -> Any:
-    """The workspace with this app_id; a clear error and exit 2 when there is none."""
-    from pavior.workspaces.models import Workspace
-
-    ws = Workspace.objects.filter(app_id=app_id).first()
-    if ws is None:
-        fail(f"No workspace with app_id {app_id}")
-    return ws
+__all__ = ["fail", "main", "setup_django", "workspace_or_fail"]
 
 
 @click.group()

@@ -63,7 +63,7 @@ def import_command(
     as_json: bool,
 ) -> None:
     """Import users from a CSV FILE (validated, then applied in one transaction)."""
-    from pavior.cli import fail, setup_django, workspace_or_fail
+    from pavior.workspaces.cli import fail, setup_django, workspace_or_fail
 
     setup_django()
     from pavior.core.errors import PaviorError
