@@ -10,11 +10,9 @@ from typing import Any
 
 import click
 
-# Shared with every package's cli.py, which may not import this module (it sits
-# above them all and registers their commands).
-from pavior.workspaces.cli import fail, setup_django, workspace_or_fail
-
-__all__ = ["fail", "main", "setup_django", "workspace_or_fail"]
+# Shared with every package's cli.py (in workspaces/cli.py: they may not import this
+# module, which sits above them all and registers their commands).
+from pavior.workspaces.cli import fail, setup_django
 
 
 @click.group()

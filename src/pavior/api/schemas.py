@@ -7,9 +7,9 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict
 
-from pavior.workspaces.schemas import ErrorDetail, ErrorOut
-
-__all__ = ["ErrorDetail", "ErrorOut"]  # re-exported: every API module takes them from here
+# Re-exported: every API module takes them from here.
+from pavior.workspaces.schemas import ErrorDetail as ErrorDetail
+from pavior.workspaces.schemas import ErrorOut as ErrorOut
 
 
 class Strict(Schema):
