@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
-import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,55 +21,9 @@ def uvicorn_options() -> dict[str, Any]:
     return {"lifespan": "off", "forwarded_allow_ips": settings.PAVIOR_TRUSTED_PROXIES}
 
 
-def setup_django(*, migrate: bool = True) -> None:
-    """Django, and a database that is up to date: every command that needs the
-    database works on a fresh data dir, as `serve` does (SPEC §10)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
-    import django
-
-    django.setup()
-    if migrate:
-        migrate_if_needed()
-
-
-def migrate_if_needed() -> None:
-    """Apply pending migrations; one line and exit 2 when the database is unreachable."""
-    from django.core.management import call_command
-    from django.db import DatabaseError, connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    # The pool logs each failed connection attempt; the one line below says it all.
-    pool_log = logging.getLogger("psycopg.pool")
-    level = pool_log.level
-    pool_log.setLevel(logging.CRITICAL)
-    try:
-        # Reading the plan is cheap; `migrate` itself costs a second even when idle.
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            call_command("migrate", interactive=False, verbosity=0)
-    except DatabaseError as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        fail(
-            f"Cannot prepare the database ({reason}). Check DATABASE_URL or "
-            f"PAVIOR_DATA_DIR, then run: {invoked_as()} manage migrate"
-        )
-    finally:
-        pool_log.setLevel(level)
-
-
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
-
-
-def workspace_or_fail(app_id: str) -> Any:
-    """The workspace with this app_id; a clear error and exit 2 when there is none."""
-    from pavior.workspaces.models import Workspace
-
-    ws = Workspace.objects.filter(app_id=app_id).first()
-    if ws is None:
-        fail(f"No workspace with app_id {app_id}")
-    return ws
+# Shared with every package's cli.py (in workspaces/cli.py: they may not import this
+# module, which sits above them all and registers their commands).
+from pavior.workspaces.cli import fail, invoked_as, setup_django  # noqa: E402
 
 
 @click.group()
@@ -152,30 +102,6 @@ def _print_first_steps(host: str, port: int) -> None:
         click.echo(f"First steps: open {url} in a browser, or in another terminal:")
         for step in steps:
             click.echo(f"  {step}")
-
-
-def invoked_as(argv0: str | None = None) -> str:
-    """How to run this same `pavior` again from the current directory.
-
-    `pavior` only when that name on PATH is this very program: inside a venv
-    that is not activated it is not, and `.venv/bin/pavior` is what works.
-    """
-    argv0 = argv0 if argv0 is not None else sys.argv[0]
-    if os.path.basename(argv0) in ("cli.py", "__main__.py", "-c", ""):
-        return f"{_shortest_path(sys.executable)} -m pavior.cli"
-    path = os.path.abspath(argv0)
-    on_path = shutil.which("pavior")
-    if on_path and os.path.realpath(on_path) == os.path.realpath(path):
-        return "pavior"
-    return _shortest_path(path)
-
-
-def _shortest_path(path: str) -> str:
-    relative = os.path.relpath(path)
-    shown = relative if not relative.startswith("..") else path
-    if os.sep not in shown:
-        shown = os.path.join(".", shown)  # `pavior` alone would search PATH
-    return shlex.quote(shown)
 
 
 @main.command()

@@ -2,8 +2,6 @@
 
 from django.urls import include, path, re_path
 
-import pavior.imports.api  # noqa: F401  (registers /imports on the API)
-import pavior.tracking.api  # noqa: F401  (registers /users/{id}/live on the API)
 from pavior.api.errors import unknown_endpoint
 from pavior.api.main import api
 
@@ -12,7 +10,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Clients of the API read JSON errors, also for an address that is not one.
     re_path(r"^api/(?P<rest>.*)$", unknown_endpoint),
-    path("imports/", include("pavior.imports.urls")),
     path("", include("pavior.web.urls")),
 ]
 

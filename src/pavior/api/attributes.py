@@ -8,10 +8,9 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from pavior.api.schemas import AttributeCreate, AttributeOut, AttributePatch, ErrorOut
-from pavior.core.attributes import AttributeDef, Trust, builtin
-from pavior.core.errors import InvalidValue, NotFound
+from pavior.core.attributes import AttributeDef
 from pavior.people import actions
-from pavior.people.queries import all_attributes, definition_to_attr, get_attribute
+from pavior.people.queries import all_attributes, definition_to_attr
 
 router = Router(tags=["attributes"])
 
@@ -46,34 +45,16 @@ def create_attribute(request: HttpRequest, payload: AttributeCreate) -> Any:
 
 @router.patch("/attributes/{name}", response={200: AttributeOut, 404: ErrorOut, 422: ErrorOut})
 def patch_attribute(request: HttpRequest, name: str, payload: AttributePatch) -> Any:
-    workspace = request.workspace  # type: ignore[attr-defined]
-    if builtin(name) is not None:
-        if payload.archived is not None:
-            raise InvalidValue(
-                f"{name} is a built-in attribute; it cannot be archived", field="archived"
-            )
-        attr = builtin(name)
-        assert attr is not None
-        if payload.browser_writable is not None:
-            if Trust.BROWSER not in attr.writable_by:
-                raise InvalidValue(
-                    f"{name} is never written by the browser", field="browser_writable"
-                )
-            actions.set_builtin_browser_writable(workspace, name, payload.browser_writable)
-        found = get_attribute(workspace, name)
-        assert found is not None
-        return attribute_out(found)
-    d = actions.update_attribute(
-        workspace, name, archived=payload.archived, browser_writable=payload.browser_writable
+    attr = actions.change_attribute(
+        request.workspace,  # type: ignore[attr-defined]
+        name,
+        archived=payload.archived,
+        browser_writable=payload.browser_writable,
     )
-    return attribute_out(definition_to_attr(d))
+    return attribute_out(attr)
 
 
 @router.delete("/attributes/{name}", response={204: None, 404: ErrorOut, 422: ErrorOut})
 def delete_attribute(request: HttpRequest, name: str) -> Any:
-    if builtin(name) is not None:
-        raise InvalidValue(f"{name} is a built-in attribute; it cannot be deleted", field="name")
-    if get_attribute(request.workspace, name) is None:  # type: ignore[attr-defined]
-        raise NotFound(f'No custom attribute named "{name}"', field="name")
     actions.delete_attribute(request.workspace, name)  # type: ignore[attr-defined]
     return Status(204, None)

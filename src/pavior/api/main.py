@@ -11,6 +11,8 @@ from ninja.parser import Parser
 from pavior.api import attributes, errors, users, workspace
 from pavior.api.auth import ApiKeyAuth
 from pavior.core.json_input import parse_json
+from pavior.imports import api as imports_api
+from pavior.tracking import api as tracking_api
 
 
 class JsonParser(Parser):
@@ -33,8 +35,7 @@ errors.install(api)
 api.add_router("", attributes.router)
 api.add_router("", users.router)
 api.add_router("", workspace.router)
-
-
-def add_router(router: object) -> None:
-    """Other packages (tracking, imports) add their routes here."""
-    api.add_router("", router)  # type: ignore[arg-type]
+# Each package's api.py defines its own Router; this is the one place that mounts
+# them (imports point down: api knows the packages, they do not know api).
+api.add_router("", tracking_api.router)
+api.add_router("", imports_api.router)

@@ -7,6 +7,10 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict
 
+# Re-exported: every API module takes them from here.
+from pavior.workspaces.schemas import ErrorDetail as ErrorDetail
+from pavior.workspaces.schemas import ErrorOut as ErrorOut
+
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -87,13 +91,3 @@ class IdentitySecretOut(Schema):
 
 class IdentitySecretCreated(IdentitySecretOut):
     secret: str
-
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    field: str | None
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail

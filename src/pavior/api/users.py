@@ -17,6 +17,7 @@ from pavior.core.json_input import parse_json
 from pavior.people import actions
 from pavior.people.queries import all_attributes, find_person, serialize_person
 from pavior.segments.queries import count_people, search_people
+from pavior.tracking.activity import record_activity
 
 router = Router(tags=["users"])
 
@@ -118,15 +119,11 @@ def delete_user(request: HttpRequest, user_id: str) -> Any:
 )
 def post_activity(request: HttpRequest, user_id: str, payload: ActivityIn) -> Any:
     user_id = inputs.user_id(user_id)
-    if not payload.type.strip() or len(payload.type) > 100 or inputs.text_problem(payload.type):
-        raise InvalidValue(
-            "type is a name of 1 to 100 characters of text, e.g. email_received", field="type"
-        )
     at = None
     if payload.at is not None:
         try:
             at = parse_date(payload.at)
         except ValueError as e:
             raise InvalidValue(f"at: {e}", field="at") from e
-    person = actions.record_activity(request.workspace, user_id, payload.type, at)  # type: ignore[attr-defined]
+    person = record_activity(request.workspace, user_id, payload.type, at)  # type: ignore[attr-defined]
     return _user_out(request, person)

@@ -280,3 +280,35 @@ def coerce_value(
 
 def _quote(text: str) -> str:
     return '"' + text + '"'
+
+
+def lockable(name: str) -> bool:
+    """Whether a team may lock this attribute against browser writes (or unlock it):
+    any custom attribute; a built-in only if the browser could write it at all."""
+    attr = BUILTINS.get(name)
+    return attr is None or (not attr.live and Trust.BROWSER in attr.writable_by)
+
+
+def check_attribute_change(name: str, change: str) -> None:
+    """Refuse what an attribute's kind never allows, the same from every door.
+
+    `change` is archive, restore, lock, unlock or delete. A built-in is part of
+    the product (SPEC §2): it is never archived or deleted, and one the browser
+    never writes has nothing to lock.
+    """
+    attr = BUILTINS.get(name)
+    if attr is None:
+        return
+    if change in ("archive", "restore"):
+        raise InvalidValue(
+            f"{attr.rendered_name} is a built-in attribute; it cannot be archived",
+            field="archived",
+        )
+    if change == "delete":
+        raise InvalidValue(
+            f"{attr.rendered_name} is a built-in attribute; it cannot be deleted", field="name"
+        )
+    if change in ("lock", "unlock") and not lockable(name):
+        raise InvalidValue(
+            f"{attr.rendered_name} is never written by the browser", field="browser_writable"
+        )

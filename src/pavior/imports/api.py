@@ -10,11 +10,10 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
-from pavior.api.main import add_router
-from pavior.api.schemas import ErrorOut
 from pavior.core.errors import InvalidValue, NotFound
 from pavior.imports import actions
 from pavior.imports.models import Import
+from pavior.workspaces.schemas import ErrorOut
 
 router = Router(tags=["imports"])
 
@@ -96,6 +95,3 @@ def get_import(request: HttpRequest, import_id: int) -> Any:
     if imp is None:
         raise NotFound(f"No import {import_id}", field="id")
     return import_out(imp)
-
-
-add_router(router)

@@ -63,7 +63,7 @@ def import_command(
     as_json: bool,
 ) -> None:
     """Import users from a CSV FILE (validated, then applied in one transaction)."""
-    from pavior.cli import fail, setup_django, workspace_or_fail
+    from pavior.workspaces.cli import fail, setup_django, workspace_or_fail
 
     setup_django()
     from pavior.core.errors import PaviorError
@@ -98,7 +98,6 @@ def import_command(
             click.echo(f"  {c.header} -> {c.attr.name}{note}: {c.reason}", err=True)
         for h in unmapped:
             click.echo(f"  {h} -> skipped: {reasons[h]}", err=True)
-    imp.status = "uploaded"
     done = threading.Event()
     watcher = None
     if not as_json and sys.stderr.isatty():

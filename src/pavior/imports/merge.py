@@ -230,6 +230,24 @@ class Stage:
                     "GROUP BY person_id HAVING count(*) > 1 LIMIT 1"
                 )
                 if cur.fetchone():
+                    # Row by row, the first id that upgrades an email-keyed user
+                    # takes it; a later row with another id and that email finds
+                    # no one (the user is no longer keyed by the email) and is a
+                    # new user.
+                    cur.execute(
+                        f"UPDATE {t} SET person_id = NULL WHERE person_id IS NOT NULL "
+                        f"AND ext_id IS NOT NULL AND EXISTS (SELECT 1 FROM {t} z "
+                        f"WHERE z.person_id = {t}.person_id AND z.ext_id IS NOT NULL "
+                        f"AND z.ext_id <> {t}.ext_id AND z.line < {t}.line)"
+                    )
+                    # The last row wins, but an id an earlier row gave the user
+                    # stays theirs (row by row, that row upgraded them to it).
+                    cur.execute(
+                        f"UPDATE {t} SET ext_id = (SELECT z.ext_id FROM {t} z "
+                        f"WHERE z.person_id = {t}.person_id AND z.ext_id IS NOT NULL "
+                        f"ORDER BY z.line DESC LIMIT 1) "
+                        f"WHERE {t}.ext_id IS NULL AND {t}.person_id IS NOT NULL"
+                    )
                     cur.execute(
                         f"DELETE FROM {t} WHERE person_id IS NOT NULL AND EXISTS ("
                         f"SELECT 1 FROM {t} z WHERE z.person_id = {t}.person_id "

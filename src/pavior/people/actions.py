@@ -7,7 +7,6 @@ so the rules of SPEC §2 and §4 hold whichever door a value comes through.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,17 +17,24 @@ from pavior.core.attributes import (
     AttributeDef,
     AttrType,
     Trust,
+    builtin,
+    check_attribute_change,
     validate_custom_name,
     validate_custom_type,
 )
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
 from pavior.core.identity import may_attach_by_email
-from pavior.core.inputs import text_problem
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
+from pavior.people import hooks
 from pavior.people.models import AttributeDefinition, Person
-from pavior.people.queries import BUILTIN_COLUMNS, attribute_lookup
-from pavior.segments.actions import forget_attribute_index
+from pavior.people.queries import (
+    BUILTIN_COLUMNS,
+    attribute_lookup,
+    custom_definition,
+    deletable_definition,
+    get_attribute,
+)
 from pavior.workspaces.models import Workspace
 
 # --- attribute definitions ----------------------------------------------------------
@@ -79,15 +85,6 @@ def _check_capacity(workspace: Workspace) -> None:
         )
 
 
-def _get_definition(workspace: Workspace, name: str) -> AttributeDefinition:
-    d = None
-    if not text_problem(name):  # NUL (PostgreSQL refuses it) or a lone surrogate: no attribute
-        d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
-    if d is None:
-        raise NotFound(f'No custom attribute named "{name}"', field="name")
-    return d
-
-
 def update_attribute(
     workspace: Workspace,
     name: str,
@@ -96,9 +93,11 @@ def update_attribute(
     browser_writable: bool | None = None,
 ) -> AttributeDefinition:
     """Archive/restore a custom attribute, or lock it against browser writes."""
+    if archived is not None:
+        check_attribute_change(name, "archive" if archived else "restore")
     with transaction.atomic():
         _lock_workspace(workspace)
-        d = _get_definition(workspace, name)
+        d = custom_definition(workspace, name)
         if archived is False and d.archived:
             _check_capacity(workspace)  # restoring takes a slot back
         if archived is not None:
@@ -109,7 +108,34 @@ def update_attribute(
         return d
 
 
+def change_attribute(
+    workspace: Workspace,
+    name: str,
+    *,
+    archived: bool | None = None,
+    browser_writable: bool | None = None,
+) -> AttributeDef:
+    """Archive/restore or lock/unlock any attribute, built-in or custom.
+
+    The one entry for the API's PATCH and the attributes page: what a kind of
+    attribute never allows is refused by core.attributes.check_attribute_change.
+    """
+    if archived is not None:
+        check_attribute_change(name, "archive" if archived else "restore")
+    if browser_writable is not None:
+        check_attribute_change(name, "unlock" if browser_writable else "lock")
+    with transaction.atomic():
+        if builtin(name) is None:
+            update_attribute(workspace, name, archived=archived, browser_writable=browser_writable)
+        elif browser_writable is not None:
+            set_builtin_browser_writable(workspace, name, browser_writable)
+        found = get_attribute(workspace, name)
+    assert found is not None
+    return found
+
+
 def set_builtin_browser_writable(workspace: Workspace, name: str, writable: bool) -> None:
+    check_attribute_change(name, "unlock" if writable else "lock")
     with transaction.atomic():
         ws = Workspace.objects.select_for_update().get(pk=workspace.pk)
         locked = set(ws.locked_builtins or [])
@@ -126,10 +152,10 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
     """Delete a custom attribute and every value of it, in one transaction."""
     with transaction.atomic():
         _lock_workspace(workspace)
-        d = _get_definition(workspace, name)
+        d = deletable_definition(workspace, name)
         _remove_custom_key(workspace, d.name)
         d.delete()
-        forget_attribute_index(workspace.pk, d.name)
+        hooks.attribute_deleted.emit(hooks.AttributeDeleted(workspace.pk, d.name))
 
 
 def _remove_custom_key(workspace: Workspace, name: str) -> None:
@@ -256,9 +282,49 @@ def _apply_write(
         person.first_known_at = timezone.now()
     elif user_id and person.external_id != user_id:
         person.external_id = user_id  # upgrade an email-only user to a real id
+    before = None if created else _snapshot(person)
     _apply_values(person, prepared, lookup)
     person.save()
+    _announce(person, before)
     return UpsertResult(person=person, created=created)
+
+
+def _snapshot(person: Person) -> dict[str, Any]:
+    """API name -> stored value of everything a write can change."""
+    values = {name: getattr(person, column) for name, column in BUILTIN_COLUMNS.items()}
+    values.update(person.custom or {})
+    return values
+
+
+def _announce(person: Person, before: dict[str, Any] | None) -> None:
+    """Emit user_changed / email_subscription_changed for a saved write (on commit)."""
+    after = _snapshot(person)
+    if before is None:
+        changed = frozenset(name for name, value in after.items() if value is not None)
+    else:
+        changed = frozenset(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
+    if before is not None and not changed:
+        return
+    hooks.user_changed.emit(
+        hooks.UserChanged(
+            workspace_id=person.workspace_id,
+            person_id=person.pk,
+            user_id=person.external_id,
+            created=before is None,
+            changed=changed,
+        )
+    )
+    if before is not None and "email_subscription" in changed:
+        hooks.email_subscription_changed.emit(
+            hooks.EmailSubscriptionChanged(
+                workspace_id=person.workspace_id,
+                person_id=person.pk,
+                user_id=person.external_id,
+                subscribed=person.email_subscription,
+            )
+        )
 
 
 def _match(
@@ -329,27 +395,3 @@ def erase_user(workspace: Workspace, user_id: str) -> None:
         deleted, _ = Person.objects.filter(workspace=workspace, external_id=user_id).delete()
         if not deleted:
             raise NotFound(f'No user with id "{user_id}"', field="id")
-
-
-def record_activity(
-    workspace: Workspace, user_id: str, activity_type: str, at: datetime | None = None
-) -> Person:
-    """Record non-website activity: it moves last_activity_at, never backwards."""
-    now = timezone.now()
-    at = min(at or now, now)
-    with transaction.atomic():
-        person = (
-            Person.objects.select_for_update()
-            .filter(workspace=workspace, external_id=user_id)
-            .first()
-        )
-        if person is None:
-            raise NotFound(f'No user with id "{user_id}"', field="id")
-        # Kept with the website events so `pavior recompute` sees it too.
-        from pavior.tracking.actions import append_activity
-
-        append_activity(person, activity_type, at.astimezone(UTC), now)
-        if person.last_activity_at is None or at > person.last_activity_at:
-            person.last_activity_at = at.astimezone(UTC)
-            person.save(update_fields=["last_activity_at", "updated_at"])
-        return person

@@ -6,8 +6,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust, custom_attribute
+from pavior.core.attributes import (
+    BUILTINS,
+    AttributeDef,
+    AttrType,
+    Trust,
+    check_attribute_change,
+    custom_attribute,
+)
 from pavior.core.dates import format_date, from_epoch
+from pavior.core.errors import NotFound
+from pavior.core.inputs import text_problem
 from pavior.people.models import AttributeDefinition, Person
 from pavior.workspaces.models import Workspace
 
@@ -62,6 +71,22 @@ def attribute_lookup(workspace: Workspace) -> Callable[[str], AttributeDef | Non
     """
     by_name = {a.name: a for a in all_attributes(workspace)}
     return by_name.get
+
+
+def custom_definition(workspace: Workspace, name: str) -> AttributeDefinition:
+    d = None
+    if not text_problem(name):  # NUL (PostgreSQL refuses it) or a lone surrogate: no attribute
+        d = AttributeDefinition.objects.filter(workspace=workspace, name=name).first()
+    if d is None:
+        raise NotFound(f'No custom attribute named "{name}"', field="name")
+    return d
+
+
+def deletable_definition(workspace: Workspace, name: str) -> AttributeDefinition:
+    """The custom attribute a delete would remove, or the error that delete gives
+    (the confirmation page asks for it before delete_attribute runs)."""
+    check_attribute_change(name, "delete")
+    return custom_definition(workspace, name)
 
 
 def get_attribute(workspace: Workspace, name: str) -> AttributeDef | None:

@@ -6,8 +6,8 @@ import click
 
 
 def _workspace_and_attribute(app_id: str, name: str | None) -> tuple[object, object]:
-    from pavior.cli import fail, workspace_or_fail
     from pavior.people.queries import get_attribute
+    from pavior.workspaces.cli import fail, workspace_or_fail
 
     ws = workspace_or_fail(app_id)
     attr = None
@@ -19,7 +19,7 @@ def _workspace_and_attribute(app_id: str, name: str | None) -> tuple[object, obj
 
 
 def register(group: click.Group) -> None:
-    from pavior.cli import setup_django
+    from pavior.workspaces.cli import setup_django
 
     @group.group()
     def index() -> None:

@@ -34,9 +34,9 @@ from pavior.core.dates import check_range, day_bounds, to_epoch
 from pavior.core.errors import InvalidCursor, InvalidFilter
 from pavior.core.filters import Condition, Group, Node, Sort
 from pavior.core.inputs import MAX_TEXT_LENGTH, search_term, text_problem
+from pavior.people import hooks
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
-from pavior.segments.actions import note_attribute_use
 from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
 
@@ -196,7 +196,9 @@ def filtered_people(
     qs = Person.objects.filter(workspace=workspace)
     if compiler.annotations:
         qs = qs.alias(**compiler.annotations)
-        note_attribute_use(workspace.pk, compiler.custom_attributes.values())
+        names = tuple(a.name for a in compiler.custom_attributes.values() if not a.builtin)
+        if names:  # segments counts uses to index busy attributes (segments/apps.py)
+            hooks.attribute_used.emit(hooks.AttributeUsed(workspace.pk, names))
     return qs.filter(q), compiler
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from pavior.core.activity import valid_activity_type
 from pavior.core.attributes import Trust, infer_type
 from pavior.core.errors import Conflict, InvalidValue, PaviorError
 from pavior.core.identity import Proof, unverified_call_refused
@@ -415,14 +416,14 @@ def recompute_workspaces(workspaces: Iterable[Workspace]) -> int:
 def append_activity(
     person: Person, activity_type: str, at: datetime, received_at: datetime
 ) -> None:
-    """Keep a non-website activity in the raw events (called by record_activity)."""
+    """Keep a non-website activity in the raw events (called by tracking.activity)."""
     import uuid
 
     RawEvent.objects.create(
         workspace_id=person.workspace_id,
         person=person,
         message_id=f"activity-{uuid.uuid4()}",
-        type=activity_type[:100],
+        type=valid_activity_type(activity_type),
         website=False,
         at=at,
         received_at=received_at,

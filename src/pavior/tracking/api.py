@@ -7,10 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from pavior.api.main import add_router
-from pavior.api.schemas import ErrorOut
 from pavior.core.errors import NotFound
 from pavior.tracking.live import get_live_attributes
+from pavior.workspaces.schemas import ErrorOut
 
 router = Router(tags=["users"])
 
@@ -22,6 +21,3 @@ def live_attributes(request: HttpRequest, user_id: str) -> Any:
     if values is None:
         raise NotFound(f'User "{user_id}" is not on the site now', field="id")
     return values
-
-
-add_router(router)

@@ -9,7 +9,7 @@ import click
 
 
 def _workspace(app_id: str) -> Any:
-    from pavior.cli import workspace_or_fail
+    from pavior.workspaces.cli import workspace_or_fail
 
     return workspace_or_fail(app_id)
 
@@ -18,7 +18,7 @@ def _workspace(app_id: str) -> Any:
 @click.option("--workspace", "app_id", help="Only this workspace (APP_ID); default: all.")
 def recompute(app_id: str | None) -> None:
     """Rebuild visits, time spent, last seen and last activity from the raw events."""
-    from pavior.cli import setup_django
+    from pavior.workspaces.cli import setup_django
 
     setup_django()
     from pavior.tracking.actions import recompute_workspaces
@@ -39,7 +39,7 @@ def identity_secret() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def secret_create(app_id: str, as_json: bool) -> None:
     """Create a secret; it is printed once and never shown again."""
-    from pavior.cli import setup_django
+    from pavior.workspaces.cli import setup_django
 
     setup_django()
     from pavior.workspaces.actions import create_identity_secret
@@ -57,7 +57,7 @@ def secret_create(app_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def secret_list(app_id: str, as_json: bool) -> None:
     """List the active secrets (id, first characters, creation time)."""
-    from pavior.cli import setup_django
+    from pavior.workspaces.cli import setup_django
 
     setup_django()
     from pavior.workspaces.models import IdentitySecret
@@ -78,7 +78,7 @@ def secret_list(app_id: str, as_json: bool) -> None:
 @click.option("--workspace", "app_id", required=True, help="The workspace's APP_ID.")
 def secret_revoke(secret_id: int, app_id: str) -> None:
     """Revoke a secret: hashes made with it stop verifying at once."""
-    from pavior.cli import fail, setup_django
+    from pavior.workspaces.cli import fail, setup_django
 
     setup_django()
     from pavior.core.errors import PaviorError

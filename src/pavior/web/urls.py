@@ -1,8 +1,20 @@
 """Admin pages."""
 
-from django.urls import path
+from django.urls import include, path
 
-from pavior.web.views import api_keys, attributes, auth, install, profile, users
+from pavior.web.views import api_keys, attributes, auth, imports, install, profile, users
+
+# The import wizard (namespace "imports": {% url 'imports:map' pk %}).
+import_patterns = [
+    path("", imports.index, name="index"),
+    path("<int:pk>/map/", imports.map_columns, name="map"),
+    path("<int:pk>/validate/", imports.validate, name="validate"),
+    path("<int:pk>/start/", imports.start, name="start"),
+    path("<int:pk>/", imports.detail, name="detail"),
+    path("<int:pk>/status.json", imports.status, name="status"),
+    path("<int:pk>/cancel/", imports.cancel, name="cancel"),
+    path("<int:pk>/rejected.csv", imports.rejected, name="rejected"),
+]
 
 urlpatterns = [
     path("", users.home, name="home"),
@@ -19,6 +31,7 @@ urlpatterns = [
     path("attributes/preview/", users.preview_name, name="preview_name"),
     path("attributes/<str:name>/", attributes.change_attribute, name="change_attribute"),
     path("attributes/<str:name>/delete/", attributes.delete_attribute, name="delete_attribute"),
+    path("imports/", include((import_patterns, "imports"))),
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),

@@ -10,10 +10,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from pavior.core.errors import InvalidValue, NotFound
+from pavior.core.errors import Conflict, InvalidValue, NotFound
 from pavior.core.identity import new_secret
 from pavior.workspaces.models import (
     ApiKey,
@@ -160,6 +160,53 @@ def create_admin(email: str, password: str, *, workspaces: list[Workspace] | Non
         for ws in workspaces or []:
             Membership.objects.create(user=user, workspace=ws)
     return user
+
+
+# pg_advisory_xact_lock key of the first-run setup: any constant works, as long as
+# nothing else in the database takes the same one ("pavfr" in ASCII).
+FIRST_RUN_LOCK = 0x7061766672
+
+
+class AlreadySetUp(Conflict):
+    code = "already_set_up"
+
+
+@dataclass
+class FirstAdmin:
+    user: Any
+    workspace: Workspace
+    # Shown once at the end of the first-run page, never stored in clear.
+    api_key: str
+    identity_secret: str
+
+
+def no_team_yet() -> bool:
+    return not get_user_model().objects.exists()
+
+
+def set_up_first_admin(email: str, password: str, workspace_name: str) -> FirstAdmin:
+    """First run: the first team member (an install-wide admin) and their workspace.
+
+    Only while no team member exists. Two browsers racing through the setup
+    form cannot both become admin on either database: on PostgreSQL a
+    transaction-scoped advisory lock makes the check-then-create one at a time
+    (an exists() check alone locks nothing there); on SQLite every transaction
+    already takes the write lock at BEGIN (settings: IMMEDIATE).
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [FIRST_RUN_LOCK])
+        if not no_team_yet():
+            raise AlreadySetUp("Pavior is already set up; sign in instead", field="email")
+        new = create_workspace(workspace_name)
+        user = create_admin(email, password)
+    return FirstAdmin(
+        user=user,
+        workspace=new.workspace,
+        api_key=new.api_key,
+        identity_secret=new.identity_secret,
+    )
 
 
 def workspaces_for_member(user: Any) -> list[Workspace]:

@@ -1,10 +1,94 @@
-"""`pavior api-key` (registered into the `pavior` group): a workspace's REST API keys."""
+"""The helpers every package's `cli.py` shares (Django set-up that migrates
+first, a one-line failure, the workspace of an --workspace APP_ID, how this
+`pavior` was invoked), and `pavior api-key`. Here, low in the package order, so
+those modules never import `pavior.cli` (which registers them)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shlex
+import shutil
+import sys
+from typing import Any
 
 import click
+
+
+def setup_django(*, migrate: bool = True) -> None:
+    """Django, and a database that is up to date: every command that needs the
+    database works on a fresh data dir, as `serve` does (SPEC §10)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
+    import django
+
+    django.setup()
+    if migrate:
+        migrate_if_needed()
+
+
+def migrate_if_needed() -> None:
+    """Apply pending migrations; one line and exit 2 when the database is unreachable."""
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    # The pool logs each failed connection attempt; the one line below says it all.
+    pool_log = logging.getLogger("psycopg.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.CRITICAL)
+    try:
+        # Reading the plan is cheap; `migrate` itself costs a second even when idle.
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)
+    except DatabaseError as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        fail(
+            f"Cannot prepare the database ({reason}). Check DATABASE_URL or "
+            f"PAVIOR_DATA_DIR, then run: {invoked_as()} manage migrate"
+        )
+    finally:
+        pool_log.setLevel(level)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def workspace_or_fail(app_id: str) -> Any:
+    """The workspace with this app_id; a clear error and exit 2 when there is none."""
+    from pavior.workspaces.models import Workspace
+
+    ws = Workspace.objects.filter(app_id=app_id).first()
+    if ws is None:
+        fail(f"No workspace with app_id {app_id}")
+    return ws
+
+
+def invoked_as(argv0: str | None = None) -> str:
+    """How to run this same `pavior` again from the current directory.
+
+    `pavior` only when that name on PATH is this very program: inside a venv
+    that is not activated it is not, and `.venv/bin/pavior` is what works.
+    """
+    argv0 = argv0 if argv0 is not None else sys.argv[0]
+    if os.path.basename(argv0) in ("cli.py", "__main__.py", "-c", ""):
+        return f"{_shortest_path(sys.executable)} -m pavior.cli"
+    path = os.path.abspath(argv0)
+    on_path = shutil.which("pavior")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(path):
+        return "pavior"
+    return _shortest_path(path)
+
+
+def _shortest_path(path: str) -> str:
+    relative = os.path.relpath(path)
+    shown = relative if not relative.startswith("..") else path
+    if os.sep not in shown:
+        shown = os.path.join(".", shown)  # `pavior` alone would search PATH
+    return shlex.quote(shown)
 
 
 @click.group("api-key")
@@ -18,8 +102,6 @@ def api_key() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def key_create(app_id: str, name: str, as_json: bool) -> None:
     """Create a key; it is printed once and never shown again."""
-    from pavior.cli import fail, setup_django, workspace_or_fail
-
     setup_django()
     from pavior.core.errors import PaviorError
     from pavior.workspaces.actions import add_api_key
@@ -42,8 +124,6 @@ def key_create(app_id: str, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def key_list(app_id: str, as_json: bool) -> None:
     """List the keys (id, name, first characters, creation and last use)."""
-    from pavior.cli import setup_django, workspace_or_fail
-
     setup_django()
     ws = workspace_or_fail(app_id)
     rows = [
@@ -74,8 +154,6 @@ def key_list(app_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def key_revoke(key_id: int, app_id: str, as_json: bool) -> None:
     """Revoke a key: calls made with it get 401 at once."""
-    from pavior.cli import fail, setup_django, workspace_or_fail
-
     setup_django()
     from pavior.core.errors import PaviorError
     from pavior.workspaces.actions import revoke_api_key

@@ -8,11 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pavior.core.attributes import BUILTINS, Trust, render_name
-from pavior.core.errors import PaviorError
+from pavior.core.attributes import BUILTINS, lockable, render_name
+from pavior.core.errors import NotFound, PaviorError
 from pavior.people import actions
 from pavior.people.models import AttributeDefinition
-from pavior.people.queries import all_attributes
+from pavior.people.queries import all_attributes, deletable_definition
 from pavior.web import display
 from pavior.web.context import current_workspace
 from pavior.web.views.users import TYPES
@@ -30,9 +30,7 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
             {
                 "attr": a,
                 "created": created.get(a.name),
-                # A built-in can be locked only if the browser could write it at all.
-                "lockable": not a.live
-                and (not a.builtin or Trust.BROWSER in BUILTINS[a.name].writable_by),
+                "lockable": lockable(a.name),
             }
         )
     return {
@@ -74,19 +72,14 @@ def change_attribute(request: HttpRequest, name: str) -> HttpResponse:
     try:
         if what in ("lock", "unlock"):
             writable = what == "unlock"
-            if name in BUILTINS:
-                if BUILTINS[name].live or Trust.BROWSER not in BUILTINS[name].writable_by:
-                    raise PaviorError(f"{rendered} is never written by the browser")
-                actions.set_builtin_browser_writable(ws, name, writable)
-            else:
-                actions.update_attribute(ws, name, browser_writable=writable)
+            actions.change_attribute(ws, name, browser_writable=writable)
             note = (
                 "can be written by the browser again"
                 if writable
                 else ("is locked: only the secret API and imports may write it")
             )
         elif what in ("archive", "restore"):
-            actions.update_attribute(ws, name, archived=what == "archive")
+            actions.change_attribute(ws, name, archived=what == "archive")
             note = "archived; its values are kept" if what == "archive" else "restored"
         else:
             return HttpResponse("Unknown action; use archive, restore, lock or unlock.", status=400)
@@ -101,16 +94,24 @@ def change_attribute(request: HttpRequest, name: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delete_attribute(request: HttpRequest, name: str) -> HttpResponse:
     ws = current_workspace(request)
-    d = AttributeDefinition.objects.filter(workspace=ws, name=name).first()
-    if d is None:
-        raise Http404("No such custom attribute")
+    try:
+        d = deletable_definition(ws, name)
+    except NotFound as e:
+        raise Http404(e.message) from e
+    except PaviorError as e:  # a built-in: the same refusal as the API's
+        messages.error(request, e.message)
+        return redirect("/attributes/")
     count = ws.people.filter(**{"custom__has_key": name}).count()
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm_name", "") != name:
             error = f'Type "{name}" exactly to confirm.'
         else:
-            actions.delete_attribute(ws, name)
+            try:
+                actions.delete_attribute(ws, name)
+            except PaviorError as e:
+                messages.error(request, e.message)
+                return redirect("/attributes/")
             messages.success(request, f"{render_name(name)} and its values were deleted.")
             return redirect("/attributes/")
     return render(

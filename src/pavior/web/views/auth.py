@@ -6,8 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model, login, logout
-from django.db import transaction
+from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,12 +16,8 @@ from pavior import rate_limits
 from pavior.core.errors import PaviorError
 from pavior.web.context import SESSION_KEY, choose_workspace, member_workspaces
 from pavior.web.views.install import first_keys_page
-from pavior.workspaces.actions import create_admin, create_workspace
+from pavior.workspaces.actions import AlreadySetUp, no_team_yet, set_up_first_admin
 from pavior.workspaces.addresses import request_ip
-
-
-def no_team_yet() -> bool:
-    return not get_user_model().objects.exists()
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -106,8 +101,8 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """First run: no team member exists, so anyone reaching the server creates the first.
 
-    Only ever reachable while the user table is empty; the check is repeated
-    inside the transaction so two racing browsers cannot both become admin.
+    Only ever reachable while the user table is empty; set_up_first_admin
+    checks again under a lock so two racing browsers cannot both become admin.
     """
     errors: dict[str, str] = {}
     values = {"email": "", "workspace": ""}
@@ -119,23 +114,21 @@ def setup(request: HttpRequest) -> HttpResponse:
         }
         password = request.POST.get("password", "")
         try:
-            with transaction.atomic():
-                if not no_team_yet():
-                    return redirect("/login/")
-                new = create_workspace(values["workspace"])
-                ws = new.workspace
-                user = create_admin(values["email"], password)
+            first = set_up_first_admin(values["email"], password, values["workspace"])
+        except AlreadySetUp:
+            return redirect("/login/")
         except PaviorError as e:
             field = {"name": "workspace"}.get(e.field or "", e.field or "form")
             errors[field] = e.message
             status = 400
         else:
+            user, ws = first.user, first.workspace
             user.backend = "django.contrib.auth.backends.ModelBackend"
             login(request, user)
             request.session[SESSION_KEY] = ws.pk
             messages.success(request, f"Welcome! {ws.name} is ready; install the snippet next.")
             return first_keys_page(
-                request, api_key=new.api_key, identity_secret=new.identity_secret
+                request, api_key=first.api_key, identity_secret=first.identity_secret
             )
     return render(request, "web/setup.html", {"errors": errors, "values": values}, status=status)
 

@@ -21,7 +21,8 @@ from pavior.people.queries import json_value
 from pavior.segments.queries import search_people
 from pavior.web import display, listing
 from pavior.web.context import current_workspace
-from pavior.web.views.auth import no_team_yet, setup
+from pavior.web.views.auth import setup
+from pavior.workspaces.actions import no_team_yet
 
 TYPES = ["string", "number", "date", "boolean"]
 

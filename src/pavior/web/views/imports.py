@@ -1,4 +1,5 @@
-"""The import wizard: upload -> map -> validate -> import -> result, and the history."""
+"""The import wizard pages (under /imports/): upload -> map -> validate -> import ->
+result, and the history."""
 
 from __future__ import annotations
 

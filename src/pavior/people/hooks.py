@@ -1,0 +1,97 @@
+"""Events about people and attributes, for the packages above this one.
+
+Imports point down (core <- workspaces <- people <- segments <-
+tracking/imports/messaging <- api/web), so an action here cannot call
+segments, tracking or messaging. It announces what happened instead; a
+package above subscribes in its AppConfig.ready():
+
+    from pavior.people import hooks
+    hooks.user_changed.subscribe(my_function)   # my_function(event: UserChanged)
+
+Subscribers run after the transaction that caused the event commits (never
+for one that rolls back), each on its own: one that raises is logged and the
+others still run. The events are documented in docs/DEVELOPING.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class UserChanged:
+    """A user was created, or a write changed at least one of their attributes."""
+
+    workspace_id: int
+    person_id: int
+    user_id: str  # the API's `id` after the write
+    created: bool
+    # API names (built-in and custom) whose stored value differs after the write.
+    changed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class EmailSubscriptionChanged:
+    """A user's email_subscription moved (a new user starts subscribed: no event)."""
+
+    workspace_id: int
+    person_id: int
+    user_id: str
+    subscribed: bool
+
+
+@dataclass(frozen=True)
+class AttributeUsed:
+    """A filter or sort of people named these custom attributes."""
+
+    workspace_id: int
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttributeDeleted:
+    """A custom attribute and all its values were deleted."""
+
+    workspace_id: int
+    name: str
+
+
+class Hook(Generic[E]):
+    """One kind of event and the functions subscribed to it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._subscribers: list[Callable[[E], None]] = []
+
+    def subscribe(self, fn: Callable[[E], None]) -> None:
+        if fn not in self._subscribers:  # ready() may run twice in tests
+            self._subscribers.append(fn)
+
+    def unsubscribe(self, fn: Callable[[E], None]) -> None:
+        if fn in self._subscribers:
+            self._subscribers.remove(fn)
+
+    def emit(self, event: E) -> None:
+        """Run every subscriber with `event` once the current transaction commits
+        (at once outside a transaction)."""
+        for fn in list(self._subscribers):
+            transaction.on_commit(_bound(fn, event), robust=True)
+
+
+def _bound(fn: Callable[[E], None], event: E) -> Callable[[], None]:
+    return lambda: fn(event)
+
+
+user_changed: Hook[UserChanged] = Hook("user_changed")
+email_subscription_changed: Hook[EmailSubscriptionChanged] = Hook("email_subscription_changed")
+attribute_used: Hook[AttributeUsed] = Hook("attribute_used")
+attribute_deleted: Hook[AttributeDeleted] = Hook("attribute_deleted")
