@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from pavior.imports import actions
 from pavior.imports.api import import_out
 from pavior.imports.models import Import, Status
 from pavior.web.context import current_workspace
+from pavior.web.streaming import file_response
 
 TYPES = [t.value for t in AttrType]
 
@@ -199,9 +200,4 @@ def rejected(request: HttpRequest, pk: int) -> HttpResponseBase:
             f"{actions.REJECTS_KEPT_FOR.days} days after it ends)"
         )
     name = imp.filename.rsplit(".", 1)[0] + "-rejected.csv"
-    return FileResponse(
-        open(path, "rb"),
-        as_attachment=True,
-        filename=name,  # noqa: SIM115
-        content_type="text/csv; charset=utf-8",
-    )
+    return file_response(path, content_type="text/csv; charset=utf-8", filename=name)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from pavior.people.queries import json_value
 from pavior.segments.queries import search_people
 from pavior.web import display, listing
 from pavior.web.context import current_workspace
+from pavior.web.streaming import paged_response
 from pavior.web.views.auth import setup
 from pavior.workspaces.actions import no_team_yet
 
@@ -226,31 +226,28 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     ]
     writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        cursor = None
-        while True:
-            # One page at a time over the same query: memory stays flat for any size.
-            page = search_people(
-                ws,
-                state.node,
-                state.sort,
-                limit=1000,
-                cursor=cursor,
-                search=state.search or None,
-                with_total=False,
-            )
-            for person in page.people:
-                yield writer.writerow([_csv_value(person, a) for a in columns])
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+    def page(cursor: str | None) -> tuple[list[str], str | None]:
+        # One page at a time over the same query: memory stays flat for any size.
+        found = search_people(
+            ws,
+            state.node,
+            state.sort,
+            limit=1000,
+            cursor=cursor,
+            search=state.search or None,
+            with_total=False,
+        )
+        lines = [writer.writerow([_csv_value(p, a) for a in columns]) for p in found.people]
+        return lines, found.next_cursor or None
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     kind = "users-all" if everything else "users"
-    response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.csv"'
-    return response
+    return paged_response(
+        "\ufeff" + writer.writerow(header),
+        page,
+        content_type="text/csv; charset=utf-8",
+        filename=f"{kind}-{stamp}.csv",
+    )
 
 
 def _csv_value(person: Any, attr: AttributeDef) -> str:
