@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from pavior.api import attributes, errors, users, workspace
+from pavior.api import attributes, errors, segments, users, workspace
 from pavior.api.auth import ApiKeyAuth
 from pavior.core.json_input import parse_json
 
@@ -33,6 +33,7 @@ errors.install(api)
 api.add_router("", attributes.router)
 api.add_router("", users.router)
 api.add_router("", workspace.router)
+api.add_router("", segments.router)
 
 
 def add_router(router: object) -> None:

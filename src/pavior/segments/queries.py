@@ -30,7 +30,7 @@ from django.utils import timezone
 from pavior.core.attributes import AttributeDef, AttrType
 from pavior.core.dates import to_epoch
 from pavior.core.errors import InvalidFilter
-from pavior.core.filters import Condition, Group, Node, Sort
+from pavior.core.filters import Condition, Group, Node, SegmentRef, Sort
 from pavior.people.models import Person
 from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.segments.actions import note_attribute_use
@@ -105,6 +105,11 @@ class Compiler:
             for part in parts[1:]:
                 q = (q & part) if node.kind == "and" else (q | part)
             return q
+        if isinstance(node, SegmentRef):
+            # Expanded here, at query time: the parser read the segment's filter
+            # as it is now. A segment without a filter matches everyone, and
+            # must still do so inside an "or" (where an empty Q() would vanish).
+            return self.compile(node.node) if node.node is not None else Q(pk__isnull=False)
         return self.condition(node)
 
     def condition(self, c: Condition) -> Q:
