@@ -8,9 +8,11 @@ with a 409), or None.
 Messages (SPEC §12, §13) do not exist yet. When they do, messaging's
 AppConfig.ready() registers, e.g.:
 
-    segment_in_use_checks.append(
-        lambda seg: f'live message "{m.title}" targets it' if (m := live_message_using(seg)) else None
-    )
+    def live_message_check(segment):
+        message = live_message_using(segment)
+        return f'live message "{message.title}" targets it' if message else None
+
+    segment_in_use_checks.append(live_message_check)
 """
 
 from __future__ import annotations
