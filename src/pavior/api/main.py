@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from pavior.api import attributes, errors, segments, users, workspace
+from pavior.api import attributes, errors, reports, segments, users, workspace
 from pavior.api.auth import ApiKeyAuth
 from pavior.core.json_input import parse_json
 
@@ -34,6 +34,7 @@ api.add_router("", attributes.router)
 api.add_router("", users.router)
 api.add_router("", workspace.router)
 api.add_router("", segments.router)
+api.add_router("", reports.router)
 
 
 def add_router(router: object) -> None:

@@ -203,3 +203,13 @@ def date_order_evidence(value: str) -> str | None:
     if b > 12 >= a:
         return "month_first"
     return "ambiguous" if a != b else None
+
+
+def neutralise(text: str) -> str:
+    """Stop spreadsheets from running a cell as a formula (OWASP CSV injection).
+
+    Every CSV Pavior writes (the users export, reports) passes its text cells here.
+    """
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text

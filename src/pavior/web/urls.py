@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pavior.web.views import attributes, auth, install, profile, users
+from pavior.web.views import attributes, auth, install, profile, segments, users
 
 urlpatterns = [
     path("", users.home, name="home"),
@@ -19,6 +19,10 @@ urlpatterns = [
     path("attributes/preview/", users.preview_name, name="preview_name"),
     path("attributes/<str:name>/", attributes.change_attribute, name="change_attribute"),
     path("attributes/<str:name>/delete/", attributes.delete_attribute, name="delete_attribute"),
+    path("segments/", segments.segments_page, name="segments"),
+    path("segments/save/", segments.save_segment, name="save_segment"),
+    path("segments/<int:segment_id>/rename/", segments.rename_segment, name="rename_segment"),
+    path("segments/<int:segment_id>/delete/", segments.delete_segment, name="delete_segment"),
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),

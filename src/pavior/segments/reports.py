@@ -1,0 +1,339 @@
+"""Reports (SPEC §11): breakdowns, histograms and time series over a filter.
+
+Every report starts from `filtered_people`, the one filter compiler, so a
+report's scope is exactly the users a count or the users list shows for the
+same filter (segments included). The grouping is done by the database; only
+a bounded number of groups comes back to Python.
+
+Time series bucket by calendar in the workspace time zone:
+- PostgreSQL truncates `col AT TIME ZONE tz` (Django's Trunc* with tzinfo);
+- SQLite has no time zones: it groups by UTC hour (or by a finer step when a
+  bucket boundary is not on the hour, as in Asia/Kathmandu) and Python folds
+  those groups into local buckets with zoneinfo, so a DST change lands where
+  it should.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Cast, Collate, Floor, Substr, TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from pavior.core.attributes import AttributeDef, AttrType
+from pavior.core.csv_rules import neutralise
+from pavior.core.dates import from_epoch, to_epoch
+from pavior.core.filters import Node
+from pavior.core.reports import (
+    ReportSpec,
+    bin_edges,
+    buckets,
+    local_midnight,
+    parse_report,
+    step,
+)
+from pavior.people.models import Person
+from pavior.people.queries import attribute_lookup
+from pavior.segments.queries import Compiler, filtered_people
+from pavior.segments.saved import parse_workspace_filter
+from pavior.workspaces.models import Workspace
+
+
+@dataclass
+class Report:
+    kind: str
+    attribute: AttributeDef
+    total: int
+    unset: int
+    other: int
+    rows: list[dict[str, Any]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "attribute": self.attribute.name,
+            "total": self.total,
+            "unset": self.unset,
+            "other": self.other,
+            "rows": self.rows,
+            **self.extra,
+        }
+
+
+def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Report:
+    qs, compiler = filtered_people(workspace, node, sort_attribute=spec.attribute)
+    ref = compiler.value_ref(spec.attribute)
+    # One pass for the scope's size and how many have a value (COUNT(expr) skips NULL).
+    sizes = qs.aggregate(total=Count("pk"), valued=Count(_value(compiler, ref)))
+    total, valued = sizes["total"], sizes["valued"]
+    if spec.kind == "breakdown":
+        return _breakdown(spec, qs, compiler, ref, total, valued)
+    if spec.kind == "histogram":
+        return _histogram(spec, qs, compiler, ref, total, valued)
+    return _timeseries(workspace, spec, qs, compiler, ref, total, valued)
+
+
+def _value(compiler: Compiler, ref: str) -> Any:
+    """The attribute's value as an expression: a column, or the custom value's SQL
+    (an alias cannot be aggregated or grouped on; its expression can)."""
+    return compiler.annotations.get(ref, F(ref))
+
+
+def _number_out(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _breakdown(
+    spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str, total: int, valued: int
+) -> Report:
+    # Ties by value in code-point order on both databases (PostgreSQL's
+    # default collation would sort "b" before "B" depending on the locale).
+    order_value: Any = F("_v")
+    if spec.attribute.type == AttrType.STRING and connection.vendor == "postgresql":
+        order_value = Collate(F("_v"), "C")
+    groups = (
+        qs.filter(**{f"{ref}__isnull": False})
+        .values(_v=_value(compiler, ref))
+        .annotate(n=Count("pk"))
+        .order_by("-n", order_value)[: spec.limit]
+    )
+    rows = []
+    for g in groups:
+        value = g["_v"]
+        if spec.attribute.type == AttrType.NUMBER:
+            value = _number_out(value)
+        elif spec.attribute.type == AttrType.BOOLEAN:
+            value = bool(value)
+        rows.append({"value": value, "count": g["n"]})
+    other = valued - sum(r["count"] for r in rows)
+    return Report("breakdown", spec.attribute, total, total - valued, other, rows)
+
+
+def _histogram(
+    spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str, total: int, valued: int
+) -> Report:
+    low, high = spec.min, spec.max
+    value = _value(compiler, ref)
+    if valued and (low is None or high is None):
+        seen = qs.aggregate(lo=Min(value), hi=Max(value))
+        low = float(seen["lo"]) if low is None else low
+        high = float(seen["hi"]) if high is None else high
+    extra: dict[str, Any] = {"bins": spec.bins}
+    if low is None or high is None:  # no values and no range: no bins to draw
+        return Report("histogram", spec.attribute, total, total - valued, 0, [], extra)
+    if low > high:  # a given min above every value, or a given max below them all
+        if spec.min is not None:
+            high = low
+        else:
+            low = high
+    start, width, bins = bin_edges(low, high, spec.bins)
+    counts = [0] * bins
+    inside = qs.filter(**{f"{ref}__gte": low, f"{ref}__lte": high})
+    if width == 0:
+        counts[0] = inside.count()
+    else:
+        index = Floor(
+            ExpressionWrapper(
+                (Cast(value, FloatField()) - Value(start)) / Value(width),
+                output_field=FloatField(),
+            )
+        )
+        for g in inside.annotate(_bin=index).values("_bin").annotate(n=Count("pk")):
+            # The top edge belongs to the last bin (and rounding may put a value
+            # a hair below it one past the end): clamp, as core.reports.bin_index does.
+            counts[min(int(g["_bin"]), bins - 1)] += g["n"]
+    rows = [
+        {
+            "from": _number_out(start + i * width),
+            "to": _number_out(high if i == bins - 1 else start + (i + 1) * width),
+            "count": counts[i],
+        }
+        for i in range(bins)
+    ]
+    extra.update(min=_number_out(low), max=_number_out(high), bins=bins)
+    other = valued - sum(counts)
+    return Report("histogram", spec.attribute, total, total - valued, other, rows, extra)
+
+
+# --- time series -------------------------------------------------------------------------
+
+
+def _timeseries(
+    workspace: Workspace,
+    spec: ReportSpec,
+    qs: QuerySet[Person],
+    compiler: Compiler,
+    ref: str,
+    total: int,
+    valued: int,
+) -> Report:
+    tz = workspace_tz(workspace)
+    assert spec.first is not None and spec.last is not None
+    keys = buckets(spec.first, spec.last, spec.interval)
+    start = local_midnight(spec.first, tz)
+    end = local_midnight(step(spec.last, spec.interval, 1), tz)
+    attr = spec.attribute
+    lo: Any = start if attr.builtin else to_epoch(start)
+    hi: Any = end if attr.builtin else to_epoch(end)
+    inside = qs.filter(**{f"{ref}__gte": lo, f"{ref}__lt": hi})
+    if connection.vendor == "postgresql":
+        counts = _pg_buckets(inside, attr, _value(compiler, ref), spec, tz)
+    else:
+        counts = _sqlite_buckets(inside, attr, _value(compiler, ref), spec, tz, keys)
+    rows = [{"bucket": k.isoformat(), "count": counts.get(k, 0)} for k in keys]
+    in_range = sum(r["count"] for r in rows)
+    extra = {
+        "interval": spec.interval,
+        "from": spec.first.isoformat(),
+        "to": spec.last.isoformat(),
+        "timezone": str(tz.key),
+    }
+    return Report("timeseries", attr, total, total - valued, valued - in_range, rows, extra)
+
+
+_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def _pg_buckets(
+    qs: QuerySet[Person], attr: AttributeDef, value: Any, spec: ReportSpec, tz: zoneinfo.ZoneInfo
+) -> dict[date, int]:
+    instant: Any = value
+    if not attr.builtin:  # custom dates are epoch seconds
+        instant = Func(value, function="to_timestamp", output_field=DateTimeField())
+    # Django writes this as DATE_TRUNC('month', col AT TIME ZONE 'Europe/Paris').
+    trunc = _TRUNC[spec.interval](instant, tzinfo=tz, output_field=DateTimeField())
+    counts: dict[date, int] = {}
+    for g in qs.annotate(_bucket=trunc).values("_bucket").annotate(n=Count("pk")):
+        key = g["_bucket"].astimezone(tz).date()
+        counts[key] = counts.get(key, 0) + g["n"]
+    return counts
+
+
+def _grain(boundaries: list[datetime]) -> int:
+    """The coarsest step in seconds (hour, quarter, minute, second) that every
+    bucket boundary falls on, so grouping by it never splits a group across two buckets."""
+    for seconds in (3600, 900, 60):
+        if all(int(b.timestamp()) % seconds == 0 for b in boundaries):
+            return seconds
+    return 1
+
+
+# SQLite stores a datetime as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: its leading
+# characters are the time cut to the hour, minute or second, exactly.
+_TEXT_CUT = {3600: 13, 60: 16, 1: 19}
+
+
+def _sqlite_buckets(
+    qs: QuerySet[Person],
+    attr: AttributeDef,
+    value: Any,
+    spec: ReportSpec,
+    tz: zoneinfo.ZoneInfo,
+    keys: list[date],
+) -> dict[date, int]:
+    boundaries = [local_midnight(k, tz) for k in keys]
+    grain = _grain([*boundaries, local_midnight(step(keys[-1], spec.interval, 1), tz)])
+    group: Any
+    if attr.builtin and grain in _TEXT_CUT:
+        group = Substr(value, 1, _TEXT_CUT[grain])
+    elif attr.builtin:  # quarter hours: whole seconds since the epoch, from the text
+        seconds = Cast(
+            Func(Value("%s"), value, function="strftime", output_field=IntegerField()),
+            IntegerField(),
+        )
+        group = Floor(ExpressionWrapper(seconds / Value(grain), output_field=FloatField()))
+    else:
+        group = Floor(
+            ExpressionWrapper(Cast(value, FloatField()) / Value(grain), output_field=FloatField())
+        )
+    counts: dict[date, int] = {}
+    for g in qs.annotate(_group=group).values("_group").annotate(n=Count("pk")):
+        raw = g["_group"]
+        if isinstance(raw, str):
+            text = raw if len(raw) > 13 else raw + ":00"  # "YYYY-MM-DD HH" has no minutes
+            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        else:
+            moment = from_epoch(int(raw) * grain)
+        # The group's first instant decides its bucket: no boundary falls inside it.
+        i = bisect_right(boundaries, moment) - 1
+        if 0 <= i < len(keys):
+            counts[keys[i]] = counts.get(keys[i], 0) + g["n"]
+    return counts
+
+
+def report_for(workspace: Workspace, data: object) -> Report:
+    """The report a request asks for: checked, scoped by its filter, run.
+
+    The one entry point of the REST API and the report page, so both show
+    the same numbers for the same request.
+    """
+    lookup = attribute_lookup(workspace)
+    tz = workspace_tz(workspace)
+    spec = parse_report(data, lookup, tz=tz, today=timezone.now().astimezone(tz).date())
+    assert isinstance(data, dict)  # parse_report refused anything else
+    node = parse_workspace_filter(workspace, data.get("filter"), lookup=lookup)
+    return run_report(workspace, spec, node)
+
+
+ROW_NAMES = {"breakdown": "value", "histogram": "bin", "timeseries": "bucket"}
+CSV_HEADERS = {
+    "breakdown": ["row", "value", "count"],
+    "histogram": ["row", "from", "to", "count"],
+    "timeseries": ["row", "bucket", "count"],
+}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+def report_csv(report: Report) -> str:
+    """The report's rows as CSV, then its other, unset and total lines.
+
+    The first column says what a line is, so a value that happens to read
+    "other" is never mistaken for the summary line.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    headers = CSV_HEADERS[report.kind]
+    writer.writerow(headers)
+    pad = [""] * (len(headers) - 2)
+    for row in report.rows:
+        writer.writerow([ROW_NAMES[report.kind], *(_cell(row[h]) for h in headers[1:])])
+    for name in ("other", "unset", "total"):
+        writer.writerow([name, *pad, getattr(report, name)])
+    return out.getvalue()
