@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pavior.web.views import attributes, auth, install, profile, segments, users
+from pavior.web.views import attributes, auth, install, profile, reports, segments, users
 
 urlpatterns = [
     path("", users.home, name="home"),
@@ -23,6 +23,8 @@ urlpatterns = [
     path("segments/save/", segments.save_segment, name="save_segment"),
     path("segments/<int:segment_id>/rename/", segments.rename_segment, name="rename_segment"),
     path("segments/<int:segment_id>/delete/", segments.delete_segment, name="delete_segment"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/export.csv", reports.export_report, name="export_report"),
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),
