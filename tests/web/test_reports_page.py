@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import urllib.request
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -44,15 +43,14 @@ def seeded(team: Team) -> dict[str, Any]:
 
 
 def rest_report(base: str, key: str, body: dict[str, Any], fmt: str = "") -> Any:
-    req = urllib.request.Request(
+    resp = httpx.post(
         f"{base}/api/v1/reports{fmt}",
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        method="POST",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
     )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        data = resp.read().decode()
-    return data if fmt else json.loads(data)
+    assert resp.status_code == 200, resp.text
+    return resp.text if fmt else resp.json()
 
 
 def table(page: Any) -> list[tuple[str, int]]:
