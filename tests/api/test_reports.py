@@ -113,6 +113,8 @@ def test_default_ranges(api, people) -> None:
     ("body", "field", "says"),
     [
         ({"kind": "pie", "attribute": "plan"}, "kind", "breakdown"),
+        ({"kind": {"a": 1}, "attribute": "plan"}, "kind", "breakdown"),
+        ({"kind": "timeseries", "attribute": "trial_at", "interval": ["day"]}, "interval", "day"),
         ({"kind": "breakdown"}, "attribute", "attribute"),
         ({"kind": "breakdown", "attribute": "nope"}, "attribute", "nope"),
         ({"kind": "breakdown", "attribute": "current_page_url"}, "attribute", "live"),

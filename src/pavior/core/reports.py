@@ -63,7 +63,7 @@ def parse_report(data: object, lookup: Lookup, *, tz: zoneinfo.ZoneInfo, today: 
     if not isinstance(data, dict):
         raise InvalidValue("A report request is a JSON object with a kind and an attribute")
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidValue(
             f"kind is one of breakdown, histogram, timeseries; got {show_value(kind)}",
             field="kind",
@@ -93,7 +93,7 @@ def parse_report(data: object, lookup: Lookup, *, tz: zoneinfo.ZoneInfo, today: 
             raise InvalidValue(f"min ({low:g}) is above max ({high:g})", field="min")
         return ReportSpec("histogram", attr, bins=bins, min=low, max=high)
     interval = data.get("interval", "day")
-    if interval not in DEFAULT_SPAN:
+    if not isinstance(interval, str) or interval not in DEFAULT_SPAN:
         raise InvalidValue(
             f"interval is day, week or month; got {show_value(interval)}", field="interval"
         )
