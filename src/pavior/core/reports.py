@@ -92,11 +92,12 @@ def parse_report(data: object, lookup: Lookup, *, tz: zoneinfo.ZoneInfo, today: 
         if low is not None and high is not None and low > high:
             raise InvalidValue(f"min ({low:g}) is above max ({high:g})", field="min")
         return ReportSpec("histogram", attr, bins=bins, min=low, max=high)
-    interval = data.get("interval", "day")
-    if not isinstance(interval, str) or interval not in DEFAULT_SPAN:
+    raw = data.get("interval", "day")
+    if not isinstance(raw, str) or raw not in DEFAULT_SPAN:
         raise InvalidValue(
-            f"interval is day, week or month; got {show_value(interval)}", field="interval"
+            f"interval is day, week or month; got {show_value(raw)}", field="interval"
         )
+    interval: Interval = "day" if raw == "day" else "week" if raw == "week" else "month"
     first, last = _range(data, interval, tz, today)
     return ReportSpec("timeseries", attr, interval=interval, first=first, last=last)
 

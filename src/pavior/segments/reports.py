@@ -210,8 +210,10 @@ def _timeseries(
         counts = _pg_buckets(inside, attr, _value(compiler, ref), spec, tz)
     else:
         counts = _sqlite_buckets(inside, attr, _value(compiler, ref), spec, tz, keys)
-    rows = [{"bucket": k.isoformat(), "count": counts.get(k, 0)} for k in keys]
-    in_range = sum(r["count"] for r in rows)
+    rows: list[dict[str, Any]] = [
+        {"bucket": k.isoformat(), "count": counts.get(k, 0)} for k in keys
+    ]
+    in_range = sum(counts.get(k, 0) for k in keys)
     extra = {
         "interval": spec.interval,
         "from": spec.first.isoformat(),
