@@ -91,13 +91,17 @@ def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
 def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Report:
     qs, compiler = filtered_people(workspace, node, sort_attribute=spec.attribute)
     ref = compiler.value_ref(spec.attribute)
-    # One pass for the scope's size and how many have a value (COUNT(expr) skips NULL).
-    sizes = qs.aggregate(total=Count("pk"), valued=Count(_value(compiler, ref)))
+    value = _value(compiler, ref)
+    # One pass for the scope's size and how many have a value (COUNT(expr) skips
+    # NULL), and for a histogram the data's range too: each pass over custom
+    # values costs a JSON read per user.
+    extent = {"lo": Min(value), "hi": Max(value)} if spec.kind == "histogram" else {}
+    sizes = qs.aggregate(total=Count("pk"), valued=Count(value), **extent)
     total, valued = sizes["total"], sizes["valued"]
     if spec.kind == "breakdown":
         return _breakdown(spec, qs, compiler, ref, total, valued)
     if spec.kind == "histogram":
-        return _histogram(spec, qs, compiler, ref, total, valued)
+        return _histogram(spec, qs, compiler, ref, total, valued, sizes.get("lo"), sizes.get("hi"))
     return _timeseries(workspace, spec, qs, compiler, ref, total, valued)
 
 
@@ -140,14 +144,20 @@ def _breakdown(
 
 
 def _histogram(
-    spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str, total: int, valued: int
+    spec: ReportSpec,
+    qs: QuerySet[Person],
+    compiler: Compiler,
+    ref: str,
+    total: int,
+    valued: int,
+    seen_lo: Any,
+    seen_hi: Any,
 ) -> Report:
     low, high = spec.min, spec.max
     value = _value(compiler, ref)
-    if valued and (low is None or high is None):
-        seen = qs.aggregate(lo=Min(value), hi=Max(value))
-        low = float(seen["lo"]) if low is None else low
-        high = float(seen["hi"]) if high is None else high
+    if valued:
+        low = float(seen_lo) if low is None else low
+        high = float(seen_hi) if high is None else high
     extra: dict[str, Any] = {"bins": spec.bins}
     if low is None or high is None:  # no values and no range: no bins to draw
         return Report("histogram", spec.attribute, total, total - valued, 0, [], extra)
