@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     ExpressionWrapper,
@@ -34,8 +35,11 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
+    Q,
     QuerySet,
+    TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Collate, Floor, Substr, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -92,6 +96,8 @@ def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Rep
     qs, compiler = filtered_people(workspace, node, sort_attribute=spec.attribute)
     ref = compiler.value_ref(spec.attribute)
     value = _value(compiler, ref)
+    if spec.kind == "timeseries":  # counts the users with a value as it groups them
+        return _timeseries(workspace, spec, qs, compiler, ref, qs.count())
     # One pass for the scope's size and how many have a value (COUNT(expr) skips
     # NULL), and for a histogram the data's range too: each pass over custom
     # values costs a JSON read per user.
@@ -103,7 +109,7 @@ def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Rep
         return _breakdown(spec, qs, compiler, ref, total, valued)
     if spec.kind == "histogram":
         return _histogram(spec, qs, compiler, ref, total, valued, sizes.get("lo"), sizes.get("hi"))
-    return _timeseries(workspace, spec, qs, compiler, ref, total, valued)
+    raise AssertionError(spec.kind)
 
 
 def _value(compiler: Compiler, ref: str) -> Any:
@@ -208,7 +214,6 @@ def _timeseries(
     compiler: Compiler,
     ref: str,
     total: int,
-    valued: int,
 ) -> Report:
     tz = workspace_tz(workspace)
     assert spec.first is not None and spec.last is not None
@@ -218,15 +223,21 @@ def _timeseries(
     attr = spec.attribute
     lo: Any = start if attr.builtin else to_epoch(start)
     hi: Any = end if attr.builtin else to_epoch(end)
-    inside = qs.filter(**{f"{ref}__gte": lo, f"{ref}__lt": hi})
+    # One pass over the users with a value: those in the range get their group,
+    # the others one NULL group, which is `other` (reading the value twice
+    # would cost a second pass over every user's JSON).
+    inside = Q(**{f"{ref}__gte": lo, f"{ref}__lt": hi})
+    valued_qs = qs.filter(**{f"{ref}__isnull": False})
     if connection.vendor == "postgresql":
-        counts = _pg_buckets(inside, attr, _value(compiler, ref), spec, tz)
+        counts = _pg_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz)
     else:
-        counts = _sqlite_buckets(inside, attr, _value(compiler, ref), spec, tz, keys)
+        counts = _sqlite_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz, keys)
+    outside = counts.pop(None, 0)
     rows: list[dict[str, Any]] = [
         {"bucket": k.isoformat(), "count": counts.get(k, 0)} for k in keys
     ]
     in_range = sum(counts.get(k, 0) for k in keys)
+    valued = in_range + outside
     extra = {
         "interval": spec.interval,
         "from": spec.first.isoformat(),
@@ -239,17 +250,35 @@ def _timeseries(
 _TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 
 
+def _in_range(inside: Q, group: Any, output: Any) -> Case:
+    """The group of a value in the range; NULL (the `other` group) for one outside."""
+    return Case(When(inside, then=group), default=Value(None), output_field=output)
+
+
 def _pg_buckets(
-    qs: QuerySet[Person], attr: AttributeDef, value: Any, spec: ReportSpec, tz: zoneinfo.ZoneInfo
-) -> dict[date, int]:
+    qs: QuerySet[Person],
+    inside: Q,
+    attr: AttributeDef,
+    value: Any,
+    spec: ReportSpec,
+    tz: zoneinfo.ZoneInfo,
+) -> dict[date | None, int]:
     instant: Any = value
     if not attr.builtin:  # custom dates are epoch seconds
         instant = Func(value, function="to_timestamp", output_field=DateTimeField())
     # Django writes this as DATE_TRUNC('month', col AT TIME ZONE 'Europe/Paris').
     trunc = _TRUNC[spec.interval](instant, tzinfo=tz, output_field=DateTimeField())
-    counts: dict[date, int] = {}
-    for g in qs.annotate(_bucket=trunc).values("_bucket").annotate(n=Count("*")):
-        key = g["_bucket"].astimezone(tz).date()
+    counts: dict[date | None, int] = {}
+    bucket = _in_range(inside, trunc, DateTimeField())
+    for g in qs.annotate(_bucket=bucket).values("_bucket").annotate(n=Count("*")):
+        start = g["_bucket"]
+        # DATE_TRUNC(... AT TIME ZONE tz) is the local wall-clock start of the
+        # bucket; through CASE it comes back naive (Trunc's own conversion
+        # would have made it aware in tz). Either way its date is the bucket.
+        if start is None:
+            key = None
+        else:
+            key = start.date() if start.tzinfo is None else start.astimezone(tz).date()
         counts[key] = counts.get(key, 0) + g["n"]
     return counts
 
@@ -270,17 +299,20 @@ _TEXT_CUT = {3600: 13, 60: 16, 1: 19}
 
 def _sqlite_buckets(
     qs: QuerySet[Person],
+    inside: Q,
     attr: AttributeDef,
     value: Any,
     spec: ReportSpec,
     tz: zoneinfo.ZoneInfo,
     keys: list[date],
-) -> dict[date, int]:
+) -> dict[date | None, int]:
     boundaries = [local_midnight(k, tz) for k in keys]
     grain = _grain([*boundaries, local_midnight(step(keys[-1], spec.interval, 1), tz)])
     group: Any
+    output: Any = FloatField()
     if attr.builtin and grain in _TEXT_CUT:
         group = Substr(value, 1, _TEXT_CUT[grain])
+        output = TextField()
     elif attr.builtin:  # quarter hours: whole seconds since the epoch, from the text
         seconds = Cast(
             Func(Value("%s"), value, function="strftime", output_field=IntegerField()),
@@ -291,9 +323,13 @@ def _sqlite_buckets(
         group = Floor(
             ExpressionWrapper(Cast(value, FloatField()) / Value(grain), output_field=FloatField())
         )
-    counts: dict[date, int] = {}
-    for g in qs.annotate(_group=group).values("_group").annotate(n=Count("*")):
+    counts: dict[date | None, int] = {}
+    grouped = qs.annotate(_group=_in_range(inside, group, output))
+    for g in grouped.values("_group").annotate(n=Count("*")):
         raw = g["_group"]
+        if raw is None:  # outside the range
+            counts[None] = counts.get(None, 0) + g["n"]
+            continue
         if isinstance(raw, str):
             text = raw if len(raw) > 13 else raw + ":00"  # "YYYY-MM-DD HH" has no minutes
             moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
