@@ -70,6 +70,8 @@ def test_country_breakdown_chart_table_csv_and_rest_agree(
         "link", name="Reports"
     ).click()
     expect(page).to_have_url(f"{served.url}/reports/")
+    # The page opens on users by country; the form asks for the same again.
+    expect(page.get_by_role("heading", name="Users by Country")).to_be_visible()
     page.get_by_label("Kind").select_option("breakdown")
     page.get_by_label("Attribute").select_option("country")
     page.get_by_role("button", name="Show report").click()
@@ -120,7 +122,7 @@ def test_a_report_over_a_segment_links_to_the_same_users(
     page.goto(f"{served.url}/reports/")
     page.get_by_label("Kind").select_option("timeseries")
     page.get_by_label("Attribute").select_option("signed_up_at")
-    page.get_by_label("Users").select_option(label="Segment: French")
+    page.get_by_label("Users", exact=True).select_option(label="Segment: French")
     page.get_by_label("Per").select_option("month")
     page.get_by_label("From day").fill("2024-01-01")
     page.get_by_label("To day").fill("2024-04-30")

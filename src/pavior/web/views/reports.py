@@ -66,7 +66,9 @@ def scope_filter(params: QueryDict) -> tuple[Any, str]:
 def request_body(params: QueryDict) -> dict[str, Any]:
     """The page's query string as a `POST /reports` body (only the kind's own fields)."""
     kind = params.get("kind", "breakdown")
-    body: dict[str, Any] = {"kind": kind, "attribute": params.get("attribute", "")}
+    # A first visit (or the Segments page's "Report" link) opens on users by country.
+    attribute = params.get("attribute") or ("country" if kind == "breakdown" else "")
+    body: dict[str, Any] = {"kind": kind, "attribute": attribute}
     wanted = {
         "breakdown": ("limit",),
         "histogram": ("bins", "min", "max"),
@@ -171,7 +173,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     status = 200
     flt, scope_error = scope_filter(params)
     context["filter_json"] = params.get("filter", "") if not params.get("segment") else ""
-    if params.get("attribute"):
+    if params.get("attribute") or kind == "breakdown":
         try:
             if scope_error:
                 raise PaviorError(scope_error, field="filter")
