@@ -86,10 +86,8 @@ class Report:
 
 
 def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    """The workspace's zone by the filter compiler's rule (the one `on` days use)."""
+    return Compiler(workspace=workspace, annotations={}).tz()
 
 
 def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Report:
