@@ -96,18 +96,15 @@ def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Rep
     value = _value(compiler, ref)
     if spec.kind == "timeseries":  # counts the users with a value as it groups them
         return _timeseries(workspace, spec, qs, compiler, ref, qs.count())
-    # One pass for the scope's size and how many have a value (COUNT(expr) skips
-    # NULL), and for a histogram the data's range too: each pass over custom
-    # values costs a JSON read per user.
-    extent = {"lo": Min(value), "hi": Max(value)} if spec.kind == "histogram" else {}
-    # COUNT(*), not COUNT(id): PostgreSQL can then count from an index alone.
-    sizes = qs.aggregate(total=Count("*"), valued=Count(value), **extent)
-    total, valued = sizes["total"], sizes["valued"]
-    if spec.kind == "breakdown":
-        return _breakdown(spec, qs, compiler, ref, total, valued)
-    if spec.kind == "histogram":
-        return _histogram(spec, qs, compiler, ref, total, valued, sizes.get("lo"), sizes.get("hi"))
-    raise AssertionError(spec.kind)
+    if spec.kind == "breakdown":  # counts everything in its one grouping statement
+        return _breakdown(spec, qs, compiler, ref)
+    # A histogram: one pass for the scope's size, how many have a value
+    # (COUNT(expr) skips NULL) and the data's range (each pass over custom values
+    # reads every user's JSON), then one for the bins.
+    sizes = qs.aggregate(total=Count("*"), valued=Count(value), lo=Min(value), hi=Max(value))
+    return _histogram(
+        spec, qs, compiler, ref, sizes["total"], sizes["valued"], sizes["lo"], sizes["hi"]
+    )
 
 
 def _value(compiler: Compiler, ref: str) -> Any:
@@ -122,9 +119,33 @@ def _number_out(value: Any) -> Any:
     return value
 
 
-def _breakdown(
-    spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str, total: int, valued: int
-) -> Report:
+class _AllGroups(Func):
+    """`SUM(COUNT(*)) OVER ()`: the users of every group, before the LIMIT."""
+
+    template = "SUM(COUNT(*)) OVER ()"
+    contains_aggregate = True
+    contains_over_clause = True
+    output_field = IntegerField()
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+
+class _NullGroup(Func):
+    """The users of the NULL group (no value), however far down the order it is."""
+
+    template = "SUM(CASE WHEN %(expressions)s IS NULL THEN COUNT(*) ELSE 0 END) OVER ()"
+    contains_aggregate = True
+    contains_over_clause = True
+    output_field = IntegerField()
+
+    def get_group_by_cols(self) -> list[Any]:
+        return []
+
+
+def _breakdown(spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str) -> Report:
+    """One statement: the top groups, and (window sums over all groups, taken
+    before the LIMIT) the scope's total and its users without a value."""
     # Ties by value in code-point order on both databases (PostgreSQL's
     # default collation would sort "b" before "B" depending on the locale).
     # Grouping on the collated value keeps one group key (ordering by a second,
@@ -132,22 +153,27 @@ def _breakdown(
     grouped: Any = _value(compiler, ref)
     if spec.attribute.type == AttrType.STRING and connection.vendor == "postgresql":
         grouped = Collate(grouped, "C")
-    groups = (
-        qs.filter(**{f"{ref}__isnull": False})
-        .values(_v=grouped)
-        .annotate(n=Count("*"))
-        .order_by("-n", "_v")[: spec.limit]
+    groups = list(
+        qs.values(_v=grouped)
+        .annotate(n=Count("*"), all_n=_AllGroups(), null_n=_NullGroup(grouped))
+        # One more than asked: the NULL group may be among them, and is dropped.
+        .order_by("-n", "_v")[: spec.limit + 1]
     )
+    total = groups[0]["all_n"] if groups else 0
+    unset = groups[0]["null_n"] if groups else 0
     rows = []
     for g in groups:
         value = g["_v"]
+        if value is None:
+            continue
         if spec.attribute.type == AttrType.NUMBER:
             value = _number_out(value)
         elif spec.attribute.type == AttrType.BOOLEAN:
             value = bool(value)
         rows.append({"value": value, "count": g["n"]})
-    other = valued - sum(r["count"] for r in rows)
-    return Report("breakdown", spec.attribute, total, total - valued, other, rows)
+    rows = rows[: spec.limit]
+    other = total - unset - sum(r["count"] for r in rows)
+    return Report("breakdown", spec.attribute, total, unset, other, rows)
 
 
 def _histogram(
