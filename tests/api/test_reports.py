@@ -47,6 +47,21 @@ def test_breakdown_top_n_other_and_unset(api, people) -> None:
     assert (body["total"], body["other"], body["unset"]) == (6, 2, 1)
 
 
+def test_breakdown_limit_when_every_user_has_a_value(api, people) -> None:
+    # No "unset" group to drop: exactly `limit` rows still come back.
+    body = report(
+        api,
+        {
+            "kind": "breakdown",
+            "attribute": "country",
+            "limit": 2,
+            "filter": {"attribute": "country", "op": "is_set"},
+        },
+    )
+    assert body["rows"] == [{"value": "FR", "count": 2}, {"value": "DE", "count": 1}]
+    assert (body["total"], body["other"], body["unset"]) == (4, 1, 0)
+
+
 def test_the_csv_has_the_same_numbers_and_is_formula_safe(api, people) -> None:
     request = {"kind": "breakdown", "attribute": "plan", "limit": 2}
     body = report(api, request)
