@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from pavior.api import attributes, errors, users, workspace
+from pavior.api import attributes, errors, reports, segments, users, workspace
 from pavior.api.auth import ApiKeyAuth
 from pavior.core.json_input import parse_json
 from pavior.imports import api as imports_api
@@ -39,3 +39,5 @@ api.add_router("", workspace.router)
 # them (imports point down: api knows the packages, they do not know api).
 api.add_router("", tracking_api.router)
 api.add_router("", imports_api.router)
+api.add_router("", segments.router)
+api.add_router("", reports.router)

@@ -91,3 +91,22 @@ class IdentitySecretOut(Schema):
 
 class IdentitySecretCreated(IdentitySecretOut):
     secret: str
+
+
+class SegmentIn(Strict):
+    name: Any  # checked by the core's segment-name rule
+    filter: dict[str, Any] | None = None
+
+
+class SegmentPatch(Strict):
+    name: Any = None
+    filter: dict[str, Any] | None = None
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    filter: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+    count: int | None = None

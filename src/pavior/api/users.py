@@ -12,11 +12,12 @@ from pavior.core import inputs
 from pavior.core.attributes import Trust
 from pavior.core.dates import parse_date
 from pavior.core.errors import InvalidValue, NotFound
-from pavior.core.filters import parse_filter, parse_sort
+from pavior.core.filters import parse_sort
 from pavior.core.json_input import parse_json
 from pavior.people import actions
 from pavior.people.queries import all_attributes, find_person, serialize_person
 from pavior.segments.queries import count_people, search_people
+from pavior.segments.saved import parse_workspace_filter
 from pavior.tracking.activity import record_activity
 
 router = Router(tags=["users"])
@@ -43,7 +44,7 @@ def search_users(request: HttpRequest, payload: SearchIn) -> Any:
     lookup = {a.name: a for a in attrs}.get
     if not 1 <= payload.limit <= MAX_LIMIT:
         raise InvalidValue(f"limit is 1 to {MAX_LIMIT}", field="limit")
-    node = parse_filter(payload.filter, lookup)
+    node = parse_workspace_filter(workspace, payload.filter, lookup=lookup)
     sort = parse_sort(payload.sort, lookup)
     page = search_people(
         workspace,
@@ -65,7 +66,7 @@ def search_users(request: HttpRequest, payload: SearchIn) -> Any:
 def count_users(request: HttpRequest, payload: CountIn) -> Any:
     workspace = request.workspace  # type: ignore[attr-defined]
     lookup = {a.name: a for a in all_attributes(workspace)}.get
-    node = parse_filter(payload.filter, lookup)
+    node = parse_workspace_filter(workspace, payload.filter, lookup=lookup)
     return {"count": count_people(workspace, node, search=payload.search)}
 
 

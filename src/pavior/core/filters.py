@@ -15,7 +15,14 @@ from typing import Literal
 from .attributes import AttributeDef, AttrType
 from .coercion import Refused, coerce
 from .dates import check_day, parse_date
-from .errors import InvalidFilter, LimitExceeded, LiveAttribute, UnknownAttribute, show_value
+from .errors import (
+    InvalidFilter,
+    LimitExceeded,
+    LiveAttribute,
+    PaviorError,
+    UnknownAttribute,
+    show_value,
+)
 
 Lookup = Callable[[str], AttributeDef | None]
 
@@ -59,7 +66,37 @@ class Group:
     children: tuple[Node, ...]
 
 
-Node = Condition | Group
+@dataclass(frozen=True)
+class SegmentRef:
+    """``{"segment": ID}``: a saved segment's filter as it is now, parsed when
+    the query is. ``node`` is None for a segment that matches every user."""
+
+    segment_id: int
+    name: str
+    node: Node | None
+
+
+Node = Condition | Group | SegmentRef
+
+
+@dataclass(frozen=True)
+class StoredSegment:
+    """What a resolver gives for a segment id: its name and its filter's JSON."""
+
+    id: int
+    name: str
+    filter: object
+
+
+# Segment id -> the stored segment, or None when the workspace has no such id.
+# Passed in by the caller (the core knows no database).
+SegmentResolver = Callable[[int], StoredSegment | None]
+
+# Segments inside segments: deeper than this is refused, and the whole
+# expansion may hold at most this many conditions, so a chain of segments each
+# naming the next many times cannot multiply into an unbounded query.
+MAX_SEGMENT_NESTING = 10
+MAX_EXPANDED_CONDITIONS = 500
 
 
 @dataclass(frozen=True)
@@ -91,21 +128,52 @@ def resolve_attribute(name: object, lookup: Lookup, *, field: str) -> AttributeD
 
 
 def parse_filter(
-    data: object, lookup: Lookup, *, max_depth: int = 5, max_conditions: int = 50
+    data: object,
+    lookup: Lookup,
+    *,
+    max_depth: int = 5,
+    max_conditions: int = 50,
+    segments: SegmentResolver | None = None,
+    defining: int | None = None,
 ) -> Node | None:
-    """Validate a JSON filter; None or {} means "no filter"."""
+    """Validate a JSON filter; None or {} means "no filter".
+
+    ``segments`` resolves ``{"segment": ID}`` nodes (without it they are
+    refused). ``defining`` is the id of a segment whose new filter this is, so
+    a filter that reaches that segment again is refused as a cycle.
+    """
     if data is None or data == {}:
         return None
-    parser = _Parser(lookup, max_depth, max_conditions)
+    budget = _Budget(MAX_EXPANDED_CONDITIONS)
+    stack = (defining,) if defining is not None else ()
+    parser = _Parser(lookup, max_depth, max_conditions, segments, stack, budget)
     return parser.node(data, "filter", 1)
 
 
+@dataclass
+class _Budget:
+    """Conditions left for the whole expansion, segments included."""
+
+    left: int
+
+
 class _Parser:
-    def __init__(self, lookup: Lookup, max_depth: int, max_conditions: int) -> None:
+    def __init__(
+        self,
+        lookup: Lookup,
+        max_depth: int,
+        max_conditions: int,
+        segments: SegmentResolver | None = None,
+        stack: tuple[int, ...] = (),
+        budget: _Budget | None = None,
+    ) -> None:
         self.lookup = lookup
         self.max_depth = max_depth
         self.max_conditions = max_conditions
         self.conditions = 0
+        self.segments = segments
+        self.stack = stack  # ids of the segments being expanded, outermost first
+        self.budget = budget or _Budget(MAX_EXPANDED_CONDITIONS)
 
     def node(self, data: object, path: str, depth: int) -> Node:
         if not isinstance(data, dict):
@@ -117,7 +185,78 @@ class _Parser:
         kinds = [k for k in ("and", "or") if k in data]
         if kinds:
             return self.group(data, kinds, path, depth)
+        if "segment" in data:
+            return self.segment(data, path)
         return self.condition(data, path)
+
+    def _spend(self, path: str) -> None:
+        self.conditions += 1
+        if self.conditions > self.max_conditions:
+            raise LimitExceeded(
+                f"A filter may have at most {self.max_conditions} conditions", field=path
+            )
+        self.budget.left -= 1
+        if self.budget.left < 0:
+            raise LimitExceeded(
+                f"With the segments it names expanded, a filter may have at most "
+                f"{MAX_EXPANDED_CONDITIONS} conditions",
+                field=path,
+            )
+
+    def segment(self, data: dict[object, object], path: str) -> SegmentRef:
+        here = f"{path}.segment"
+        if len(data) != 1:
+            extra = next(k for k in data if k != "segment")
+            raise InvalidFilter(
+                f'A segment condition is {{"segment": ID}} alone; found {show_value(extra)}',
+                field=here,
+            )
+        raw = data["segment"]
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            raise InvalidFilter(
+                f"segment takes a segment's id, a whole number; got {show_value(raw)}",
+                field=here,
+            )
+        if self.segments is None:
+            raise InvalidFilter("Saved segments cannot be used in this filter", field=here)
+        self._spend(path)
+        if raw in self.stack:
+            raise InvalidFilter(
+                f"Segment {raw} includes itself ({' → '.join(str(i) for i in (*self.stack, raw))})",
+                field=here,
+                code="segment_cycle",
+            )
+        if len(self.stack) >= MAX_SEGMENT_NESTING:
+            raise LimitExceeded(
+                f"Segments may include other segments at most {MAX_SEGMENT_NESTING} deep",
+                field=here,
+            )
+        stored = self.segments(raw)
+        if stored is None:
+            raise InvalidFilter(f"Unknown segment {raw}", field=here, code="unknown_segment")
+        if stored.filter is None or stored.filter == {}:
+            return SegmentRef(stored.id, stored.name, None)
+        inner = _Parser(
+            self.lookup,
+            self.max_depth,
+            self.max_conditions,
+            self.segments,
+            (*self.stack, stored.id),
+            self.budget,
+        )
+        try:
+            node = inner.node(stored.filter, "filter", 1)
+        except PaviorError as exc:
+            if exc.code == "segment_cycle":
+                raise  # already names the whole loop
+            # The stored filter was valid when saved; say which segment it is
+            # when it no longer is (an attribute deleted since, say).
+            raise type(exc)(
+                f"In segment {show_value(stored.name)} ({stored.id}): {exc.message}",
+                field=here,
+                code=exc.code,
+            ) from None
+        return SegmentRef(stored.id, stored.name, node)
 
     def group(self, data: dict[object, object], kinds: list[str], path: str, depth: int) -> Group:
         if len(data) != 1:
@@ -146,11 +285,7 @@ class _Parser:
                 'a condition has "attribute", "op" and "value"',
                 field=f"{path}.{extra[0]}",
             )
-        self.conditions += 1
-        if self.conditions > self.max_conditions:
-            raise LimitExceeded(
-                f"A filter may have at most {self.max_conditions} conditions", field=path
-            )
+        self._spend(path)
         if "attribute" not in data:
             raise InvalidFilter('A condition needs an "attribute"', field=f"{path}.attribute")
         attr = resolve_attribute(data["attribute"], self.lookup, field=f"{path}.attribute")
@@ -254,10 +389,27 @@ def referenced_attributes(node: Node | None) -> set[str]:
         return set()
     if isinstance(node, Condition):
         return {node.attribute.name}
+    if isinstance(node, SegmentRef):
+        return referenced_attributes(node.node)
     names: set[str] = set()
     for child in node.children:
         names |= referenced_attributes(child)
     return names
+
+
+def segment_ids(data: object) -> set[int]:
+    """Ids of the segments a filter's JSON names directly (not through them)."""
+    found: set[int] = set()
+    if isinstance(data, dict):
+        raw = data.get("segment")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            found.add(raw)
+        for kind in ("and", "or"):
+            items = data.get(kind)
+            if isinstance(items, list):
+                for item in items:
+                    found |= segment_ids(item)
+    return found
 
 
 def _allowed(attr: AttributeDef) -> str:

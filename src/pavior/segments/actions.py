@@ -1,4 +1,6 @@
-"""Indexes follow use: a custom attribute filtered or sorted often gets one.
+"""Segment actions: saved segments (create, rename/refilter, delete), and indexes.
+
+Indexes follow use: a custom attribute filtered or sorted often gets one.
 
 An index costs every write to people, so Pavior does not index custom
 attributes up front (and on SQLite not automatically at all; see below). Each
@@ -14,11 +16,18 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
+from pavior.core.errors import Conflict, show_value
+from pavior.core.filters import segment_ids
+from pavior.core.segment_names import clean_segment_name
 from pavior.people.hooks import AttributeDeleted, AttributeUsed
 from pavior.people.models import AttributeDefinition, Person
+from pavior.segments.hooks import segment_in_use_checks
 from pavior.segments.indexes import drop_expression_index, index_name
+from pavior.segments.models import Segment
+from pavior.segments.saved import get_segment, parse_workspace_filter
+from pavior.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +85,92 @@ def forget_attribute_index(event: AttributeDeleted) -> None:
     """
     drop_expression_index(event.workspace_id, event.name)
     cache.delete(_counter_key(event.workspace_id, event.name))
+
+
+# --- saved segments (SPEC §11) ----------------------------------------------------------
+
+_UNSET = object()
+
+
+def _check_name_free(workspace: Workspace, name: str, *, exclude: int | None = None) -> None:
+    clash = Segment.objects.filter(workspace=workspace, name__iexact=name)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude)
+    taken = clash.values_list("name", flat=True).first()
+    if taken is not None:
+        raise Conflict(
+            f"A segment named {show_value(taken)} already exists", field="name", code="name_taken"
+        )
+
+
+def _lock_segments(workspace: Workspace) -> None:
+    # Serialises segment writes of one workspace (PostgreSQL), so two edits
+    # cannot each pass the cycle check against the other's old filter.
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).exists()
+
+
+def _save(segment: Segment, name: str) -> Segment:
+    try:
+        with transaction.atomic():  # a savepoint: the IntegrityError leaves the outer one usable
+            segment.save()
+    except IntegrityError as exc:  # a concurrent create of the same name won
+        raise Conflict(
+            f"A segment named {show_value(name)} already exists", field="name", code="name_taken"
+        ) from exc
+    return segment
+
+
+def create_segment(workspace: Workspace, name: object, filter_data: object) -> Segment:
+    """A new segment; its filter is validated now and re-read at every use."""
+    clean = clean_segment_name(name)
+    with transaction.atomic():
+        _lock_segments(workspace)
+        parse_workspace_filter(workspace, filter_data)
+        _check_name_free(workspace, clean)
+        segment = Segment(workspace=workspace, name=clean, filter=filter_data or {})
+        return _save(segment, clean)
+
+
+def update_segment(
+    workspace: Workspace, segment_id: int, *, name: object = _UNSET, filter_data: object = _UNSET
+) -> Segment:
+    """Rename and/or refilter; a filter that reaches this segment again is a 422."""
+    with transaction.atomic():
+        _lock_segments(workspace)
+        segment = get_segment(workspace, segment_id)
+        if name is not _UNSET:
+            segment.name = clean_segment_name(name)
+            _check_name_free(workspace, segment.name, exclude=segment.pk)
+        if filter_data is not _UNSET:
+            parse_workspace_filter(workspace, filter_data, defining=segment.pk)
+            segment.filter = filter_data or {}
+        return _save(segment, segment.name)
+
+
+def segment_users(workspace: Workspace, segment: Segment) -> list[str]:
+    """What uses the segment: other segments naming it, and the checks of packages above."""
+    users = [
+        f"segment {show_value(other.name)} ({other.pk}) includes it"
+        for other in Segment.objects.filter(workspace=workspace).exclude(pk=segment.pk)
+        if segment.pk in segment_ids(other.filter)
+    ]
+    for check in segment_in_use_checks:
+        found = check(segment)
+        if found:
+            users.append(found)
+    return users
+
+
+def delete_segment(workspace: Workspace, segment_id: int) -> None:
+    """Delete a segment nothing uses; otherwise a 409 that names what uses it."""
+    with transaction.atomic():
+        _lock_segments(workspace)
+        segment = get_segment(workspace, segment_id)
+        users = segment_users(workspace, segment)
+        if users:
+            raise Conflict(
+                f"Segment {show_value(segment.name)} is in use: {'; '.join(users)}",
+                field="id",
+                code="segment_in_use",
+            )
+        segment.delete()

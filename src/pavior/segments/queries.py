@@ -32,7 +32,7 @@ from pavior.core.attributes import AttributeDef, AttrType
 from pavior.core.coercion import INT_MAX
 from pavior.core.dates import check_range, day_bounds, to_epoch
 from pavior.core.errors import InvalidCursor, InvalidFilter
-from pavior.core.filters import Condition, Group, Node, Sort
+from pavior.core.filters import Condition, Group, Node, SegmentRef, Sort
 from pavior.core.inputs import MAX_TEXT_LENGTH, search_term, text_problem
 from pavior.people import hooks
 from pavior.people.models import Person
@@ -104,6 +104,11 @@ class Compiler:
             for part in parts[1:]:
                 q = (q & part) if node.kind == "and" else (q | part)
             return q
+        if isinstance(node, SegmentRef):
+            # Expanded here, at query time: the parser read the segment's filter
+            # as it is now. A segment without a filter matches everyone, and
+            # must still do so inside an "or" (where an empty Q() would vanish).
+            return self.compile(node.node) if node.node is not None else Q(pk__isnull=False)
         return self.condition(node)
 
     def condition(self, c: Condition) -> Q:

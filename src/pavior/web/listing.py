@@ -15,7 +15,7 @@ from django.http import QueryDict
 
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType
 from pavior.core.errors import InvalidFilter, PaviorError
-from pavior.core.filters import Node, Sort, parse_filter, parse_sort
+from pavior.core.filters import Node, SegmentResolver, Sort, parse_filter, parse_sort
 from pavior.core.inputs import search_term
 from pavior.people.queries import all_attributes
 from pavior.web.models import ColumnPreference
@@ -110,6 +110,8 @@ class ListState:
     search: str = ""
     cursor: str = ""
     join: str = "and"
+    # The segment picked above the filter bar; the rows are ANDed with it.
+    segment_id: int | None = None
     rows: list[Row] = field(default_factory=list)
     nested: bool = False
     error: str = ""
@@ -166,6 +168,38 @@ def rows_to_filter(rows: list[Row], join: str, lookup: Any) -> Any:
     return {"or" if join == "or" else "and": conditions}
 
 
+def _segment_id(node: Any) -> int | None:
+    if isinstance(node, dict) and len(node) == 1:
+        raw = node.get("segment")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+    return None
+
+
+def split_segment(data: Any) -> tuple[int | None, Any]:
+    """A filter as the page shows it: the picked segment, and the filter bar's part.
+
+    `{"segment": 3}` and `{"and": [{"segment": 3}, REST]}` (what `join_segment`
+    writes) have one; any other filter is all filter bar.
+    """
+    found = _segment_id(data)
+    if found is not None:
+        return found, None
+    if isinstance(data, dict) and len(data) == 1 and isinstance(data.get("and"), list):
+        items = data["and"]
+        if len(items) == 2 and _segment_id(items[0]) is not None:
+            return _segment_id(items[0]), items[1]
+    return None, data
+
+
+def join_segment(segment_id: int | None, data: Any) -> Any:
+    """The reverse of `split_segment`: the segment ANDed with the filter bar's filter."""
+    if segment_id is None:
+        return data
+    node = {"segment": segment_id}
+    return node if not data else {"and": [node, data]}
+
+
 def filter_to_rows(data: Any) -> tuple[list[Row], str, bool]:
     """The reverse: rows for the form, the join, and whether groups were nested."""
 
@@ -189,7 +223,9 @@ def filter_to_rows(data: Any) -> tuple[list[Row], str, bool]:
     return [], "and", False
 
 
-def read_state(params: QueryDict, attrs: list[AttributeDef]) -> ListState:
+def read_state(
+    params: QueryDict, attrs: list[AttributeDef], segments: SegmentResolver | None = None
+) -> ListState:
     """Parse the URL. A bad filter or sort becomes `error`, never an exception."""
     # Live attributes are known to the lookup so the core can say why they are refused.
     known = {a.name: a for a in BUILTINS.values() if a.live} | {a.name: a for a in attrs}
@@ -206,9 +242,10 @@ def read_state(params: QueryDict, attrs: list[AttributeDef]) -> ListState:
         except ValueError:
             state.error, state.error_field = "The filter in the address is not valid JSON", "filter"
             state.filter_json = None
-    state.rows, state.join, state.nested = filter_to_rows(state.filter_json)
+    state.segment_id, bar = split_segment(state.filter_json)
+    state.rows, state.join, state.nested = filter_to_rows(bar)
     try:
-        state.node = parse_filter(state.filter_json, lookup)
+        state.node = parse_filter(state.filter_json, lookup, segments=segments)
     except PaviorError as e:
         state.error, state.error_field = e.message, e.field or "filter"
         state.node = None

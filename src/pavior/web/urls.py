@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from pavior.web.views import api_keys, attributes, auth, imports, install, profile, users
+from pavior.web.views import (
+    api_keys,
+    attributes,
+    auth,
+    imports,
+    install,
+    profile,
+    reports,
+    segments,
+    users,
+)
 
 # The import wizard (namespace "imports": {% url 'imports:map' pk %}).
 import_patterns = [
@@ -32,6 +42,12 @@ urlpatterns = [
     path("attributes/<str:name>/", attributes.change_attribute, name="change_attribute"),
     path("attributes/<str:name>/delete/", attributes.delete_attribute, name="delete_attribute"),
     path("imports/", include((import_patterns, "imports"))),
+    path("segments/", segments.segments_page, name="segments"),
+    path("segments/save/", segments.save_segment, name="save_segment"),
+    path("segments/<int:segment_id>/rename/", segments.rename_segment, name="rename_segment"),
+    path("segments/<int:segment_id>/delete/", segments.delete_segment, name="delete_segment"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/export.csv", reports.export_report, name="export_report"),
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),

@@ -18,6 +18,7 @@ from pavior.core.errors import PaviorError
 from pavior.people.actions import create_attribute
 from pavior.people.queries import json_value
 from pavior.segments.queries import search_people
+from pavior.segments.saved import list_segments, segment_resolver
 from pavior.web import display, listing
 from pavior.web.context import current_workspace
 from pavior.web.streaming import paged_response
@@ -43,7 +44,7 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     attrs = listing.stored_attributes(ws)
     by_name = {a.name: a for a in attrs}
     # Filter bar edits arrive as form rows; turn them into the canonical JSON first.
-    state = listing.read_state(request.GET, attrs)
+    state = listing.read_state(request.GET, attrs, segment_resolver(ws))
     columns = [by_name[n] for n in listing.chosen_columns(request.user, ws, attrs)]
     tz = display.workspace_tz(ws)
     page = None
@@ -91,6 +92,7 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "sort_links": _sort_links(state, columns),
         "export_query": state.query(),
         "has_any_user": bool(page and page.total) or ws.people.exists(),
+        "segments": list_segments(ws),
         **extra,
     }
 
@@ -114,6 +116,8 @@ def _sort_links(state: listing.ListState, columns: list[AttributeDef]) -> list[d
 def users_list(request: HttpRequest) -> HttpResponse:
     if "fa" in request.GET or "join" in request.GET:
         return _apply_filter_form(request)
+    if "segment" in request.GET:
+        return _pick_segment(request)
     context = _list_context(request)
     status = 400 if context["state"].error else 200
     return render(request, "web/users.html", context, status=status)
@@ -128,6 +132,8 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
     if remove is not None and remove.isdigit() and int(remove) < len(rows):
         rows.pop(int(remove))
     data = listing.rows_to_filter(rows, request.GET.get("join", "and"), lookup)
+    picked = request.GET.get("fs", "")
+    data = listing.join_segment(int(picked) if picked.isdigit() else None, data)
     state = listing.ListState(search=request.GET.get("q", "").strip())
     state.filter_json = data
     extra = {}
@@ -137,6 +143,15 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
         extra["add_condition"] = "1"
     query = state.query(**extra)
     return redirect(f"/?{query}#filters" if query else "/")
+
+
+def _pick_segment(request: HttpRequest) -> HttpResponse:
+    """The segment picker: show that segment's users (the filter bar starts empty)."""
+    picked = request.GET.get("segment", "")
+    state = listing.ListState(search=request.GET.get("q", "").strip())
+    state.filter_json = listing.join_segment(int(picked) if picked.isdigit() else None, None)
+    query = state.query()
+    return redirect(f"/?{query}" if query else "/")
 
 
 @login_required
@@ -210,7 +225,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
     ws = current_workspace(request)
     attrs = listing.stored_attributes(ws)
     by_name = {a.name: a for a in attrs}
-    state = listing.read_state(request.GET, attrs)
+    state = listing.read_state(request.GET, attrs, segment_resolver(ws))
     if state.error:
         return HttpResponse(f"Cannot export: {state.error}", status=400, content_type="text/plain")
     everything = request.GET.get("columns") == "all"
