@@ -119,7 +119,7 @@ def test_pages_show_dates_at_the_ends_of_the_range_in_any_zone(api, dated, clien
     assert r.status_code == 200
     r = client.get("/users/export.csv", {"sort": "renewal_at"})
     assert r.status_code == 200
-    b"".join(r.streaming_content)
+    b"".join(r)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -76,7 +76,7 @@ def _export_all(client: Any, workspace: Any) -> bytes:
     client.post("/workspace/switch/", {"workspace": workspace.pk, "next": "/"})
     response = client.get("/users/export.csv?columns=all")
     assert response.status_code == 200
-    return b"".join(response.streaming_content)
+    return b"".join(response)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def download(client: Any, workspace: Any, imp: Any) -> list[list[str]]:
     client.force_login(create_admin("owner@example.com", PASSWORD, workspaces=[workspace]))
     r = client.get(f"/imports/{imp.pk}/rejected.csv")
     assert r.status_code == 200
-    text = b"".join(r.streaming_content).decode("utf-8")
+    text = b"".join(r).decode("utf-8")
     return list(csv.reader(io.StringIO(text)))
 
 
