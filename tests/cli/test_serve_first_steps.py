@@ -56,11 +56,14 @@ def test_not_on_path_prints_the_path_that_works(venv: Any) -> None:
     lines = first_steps(venv, ".venv/bin/pavior", "/usr/bin:/bin", venv / "data")
     assert "  .venv/bin/pavior workspace create 'My business'" in "\n".join(lines), lines
     assert any(line.startswith("  .venv/bin/pavior user create-admin") for line in lines)
-    # And it is what works: the printed command runs from the same directory.
+    # And it is what works: the printed command runs from the same directory,
+    # on the same (SQLite) data dir as the server above.
+    env = {**os.environ, "PAVIOR_DATA_DIR": str(venv / "data"), "PATH": "/usr/bin:/bin"}
+    env.pop("DATABASE_URL", None)
     r = subprocess.run(
         [".venv/bin/pavior", "workspace", "list", "--json"],
         cwd=venv,
-        env={**os.environ, "PAVIOR_DATA_DIR": str(venv / "data"), "PATH": "/usr/bin:/bin"},
+        env=env,
         capture_output=True,
         text=True,
     )
