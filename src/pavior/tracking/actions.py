@@ -186,7 +186,8 @@ def publish_live(workspace: Workspace, result: IngestResult) -> None:
     person = result.person
     if person is None:
         return
-    website = [(e.at, e.type, e.url) for e in result.fresh if e.website]
+    # `hide` is no website event (it moves no visit or time) but ends the live state.
+    website = [(e.at, e.type, e.url) for e in result.fresh if e.website or e.type == live.HIDE]
     if website:
         live.record_live(workspace.pk, person.external_id, website)
     if any(e.type == "shutdown" for e in result.fresh):

@@ -23,7 +23,8 @@ MAX_MESSAGE_ID = 100
 MAX_URL = 2000
 MAX_USER_JWT = 8000  # a token carrying a few signed attributes
 WEBSITE_TYPES = frozenset({"page", "heartbeat", "interaction", "init", "update"})
-SNIPPET_TYPES = WEBSITE_TYPES | {"shutdown"}
+# `hide` (page hidden or closed) only ends the live state: no visit, no time.
+SNIPPET_TYPES = WEBSITE_TYPES | {"shutdown", "hide"}
 
 
 class BadRequest(PaviorError):

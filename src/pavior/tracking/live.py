@@ -3,13 +3,19 @@
 Kept in Django's cache (local memory, or Redis with REDIS_URL) under one key
 per user, expiring when the visit would end (30 minutes without activity), so
 reading them is one cache get and a finished visit leaves nothing behind.
+
+The snippet sends a `hide` event when its page is hidden or closed: the live
+state is then marked hidden and reads as "not on the site", until the next
+website event of the same visit (the tab shown again) clears the mark. The
+visit goes on: a glance at another tab is not a new session.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -21,6 +27,15 @@ from pavior.tracking import clock
 # is still there, so time is counted up to this long past the last one.
 HEARTBEAT_SLACK = timedelta(seconds=15)
 INTERACTIONS = frozenset({"interaction", "click", "keypress"})
+HIDE = "hide"
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The live attributes and when an event last updated them."""
+
+    attributes: dict[str, Any]
+    updated_at: datetime
 
 
 def _key(workspace_id: int, user_id: str) -> str:
@@ -30,31 +45,43 @@ def _key(workspace_id: int, user_id: str) -> str:
     return f"pavior:live:{workspace_id}:{digest}"
 
 
-def get_live_attributes(workspace_id: int, user_id: str) -> dict[str, Any] | None:
-    """The four live attributes of a user on the site now, else None (one cache get)."""
+def get_live_state(workspace_id: int, user_id: str) -> LiveState | None:
+    """The user's live attributes and their last update, else None (one cache get)."""
     state = cache.get(_key(workspace_id, user_id))
-    if state is None:
+    if state is None or state.get("hidden_at") is not None:
         return None
     now = clock.now().timestamp()
     last = state["last_at"]
     if now - last >= SESSION_GAP.total_seconds():
         return None  # the cache may keep a key a little past its time
     as_of = max(min(now, last + HEARTBEAT_SLACK.total_seconds()), last)
-    return {
-        "time_on_current_page": round(max(as_of - state["page_started_at"], 0.0), 3),
+    session = max(as_of - state["visit_started_at"], 0.0)
+    # A page opened before the visit began cannot be: never more than the session.
+    on_page = min(max(as_of - state["page_started_at"], 0.0), session)
+    attributes = {
+        "time_on_current_page": round(on_page, 3),
         "current_page_url": state["url"],
-        "current_session_duration": round(max(as_of - state["visit_started_at"], 0.0), 3),
+        "current_session_duration": round(session, 3),
         "interacted_in_current_session": state["interacted"],
     }
+    return LiveState(attributes, datetime.fromtimestamp(last, UTC))
+
+
+def get_live_attributes(workspace_id: int, user_id: str) -> dict[str, Any] | None:
+    """The four live attributes of a user on the site now, else None (one cache get)."""
+    live = get_live_state(workspace_id, user_id)
+    return None if live is None else live.attributes
 
 
 def record_live(
     workspace_id: int, user_id: str, events: Iterable[tuple[datetime, str, str | None]]
 ) -> None:
-    """Fold website events (at, type, url) into the user's live state.
+    """Fold website and `hide` events (at, type, url) into the user's live state.
 
     Events older than the last one already folded in are ignored: the live
     state is about now, and a late event cannot change what page is open.
+    A `hide` marks the state hidden; any later website event of the same
+    visit clears the mark and the visit goes on.
     """
     key = _key(workspace_id, user_id)
     state: dict[str, Any] | None = cache.get(key)
@@ -63,6 +90,11 @@ def record_live(
     for at_dt, kind, url in sorted(events, key=lambda e: e[0]):
         at = at_dt.timestamp()
         if state is not None and at < state["last_at"]:
+            continue
+        if kind == HIDE:
+            if state is not None and at - state["last_at"] < gap:
+                state["hidden_at"] = at
+                changed = True
             continue
         if state is None or at - state["last_at"] >= gap:
             state = {
@@ -77,6 +109,7 @@ def record_live(
             state["page_started_at"] = at
         if kind in INTERACTIONS:
             state["interacted"] = True
+        state["hidden_at"] = None
         state["last_at"] = at
         changed = True
     if state is not None and changed:

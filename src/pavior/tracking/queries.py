@@ -11,7 +11,7 @@ from pavior.workspaces.models import Workspace
 
 # Heartbeats and clicks keep visits and time exact, but listing them would
 # bury the page views a person reading a profile is looking for.
-NOISE = ("heartbeat", "interaction")
+NOISE = ("heartbeat", "interaction", "hide")
 
 LABELS = {
     "page": "Viewed a page",

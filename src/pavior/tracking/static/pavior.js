@@ -184,8 +184,16 @@
     push("interaction");
   }
 
+  // Hidden or closed: say so (the live state ends at once, not minutes later;
+  // the next heartbeat of a tab shown again brings it back), then hand over
+  // the queue before the page may be gone.
+  function leave() {
+    push("hide");
+    flush(true);
+  }
+
   function onHide() {
-    if (d.visibilityState === "hidden") flush(true);
+    if (d.visibilityState === "hidden") leave();
   }
 
   var listening = false;
@@ -200,7 +208,7 @@
       w.addEventListener("popstate", pageView);
       w.addEventListener("hashchange", pageView);
       d.addEventListener("visibilitychange", onHide);
-      w.addEventListener("pagehide", function () { flush(true); });
+      w.addEventListener("pagehide", leave);
       ["pushState", "replaceState"].forEach(function (name) {
         var original = history[name];
         history[name] = function () {

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pavior.core.attributes import BUILTINS, AttributeDef, AttrType, Trust
-from pavior.core.dates import from_local_input
+from pavior.core.dates import from_local_input, to_local
 from pavior.core.errors import PaviorError
 from pavior.people.actions import erase_user, upsert_user
 from pavior.people.models import Person
@@ -29,13 +29,28 @@ def _person(request: HttpRequest, pk: int) -> tuple[Workspace, Person]:
     return ws, person
 
 
-def live_attributes(ws: Workspace, person: Person) -> dict[str, Any] | None:
-    from pavior.tracking.live import get_live_attributes
+def live_state(ws: Workspace, person: Person) -> Any:
+    """The user's LiveState (attributes and last update), else None."""
+    from pavior.tracking.live import get_live_state
 
     try:
-        return get_live_attributes(ws.pk, person.external_id)
+        return get_live_state(ws.pk, person.external_id)
     except Exception:  # noqa: BLE001 - a cache outage must not take the profile down
         return None
+
+
+def _updated(when: Any, tz: Any) -> dict[str, str]:
+    """'Updated 12 seconds ago', with the exact time in the workspace zone."""
+    from pavior.tracking import clock
+
+    seconds = max(int((clock.now() - when).total_seconds()), 0)
+    ago = f"{seconds} second{'' if seconds == 1 else 's'} ago" if seconds < 60 else None
+    local = to_local(when, tz)
+    return {
+        "iso": when.isoformat(),
+        "text": ago or display.relative(when, clock.now()),
+        "title": f"{local:%Y-%m-%d %H:%M:%S} ({tz.key})",
+    }
 
 
 def recent_activity(ws: Workspace, person: Person, tz: Any) -> list[dict[str, Any]]:
@@ -73,12 +88,13 @@ def _attr_item(
 def _profile_context(ws: Workspace, person: Person) -> dict[str, Any]:
     tz = display.workspace_tz(ws)
     attrs = [a for a in all_attributes(ws) if not a.live]
-    live = live_attributes(ws, person)
+    live = live_state(ws, person)
     live_items = []
     if live:
         for a in all_attributes(ws):
-            if a.live and a.name in live:
-                live_items.append({"attr": a, "cell": display.cell(live[a.name], a, tz)})
+            if a.live and a.name in live.attributes:
+                value = live.attributes[a.name]
+                live_items.append({"attr": a, "cell": display.cell(value, a, tz)})
     return {
         "nav": "users",
         "person": person,
@@ -86,6 +102,7 @@ def _profile_context(ws: Workspace, person: Person) -> dict[str, Any]:
         "builtin_items": [_attr_item(person, a, tz) for a in attrs if a.builtin],
         "custom_items": [_attr_item(person, a, tz) for a in attrs if not a.builtin],
         "live_items": live_items,
+        "live_updated": _updated(live.updated_at, tz) if live else None,
         "activity": recent_activity(ws, person, tz),
         "last_seen": display.cell(person.last_seen_at, BUILTINS["last_seen_at"], tz),
         "tz_name": tz.key,
