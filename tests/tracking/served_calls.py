@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 
 from tests.tracking.conftest import event
 
@@ -45,31 +41,6 @@ def user_jwt(secret: str, algorithm: str = "HS256", **claims: Any) -> str:
     claims.setdefault("exp", int(time.time()) + 600)
     claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(claims, secret, algorithm=algorithm)
-
-
-@pytest.fixture
-def site() -> Iterator[dict[str, Any]]:
-    """A customer's website on its own origin, serving state["html"]."""
-    state: dict[str, Any] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = state["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
 
 
 def site_page(served: Any, init: dict[str, Any]) -> str:

@@ -16,10 +16,9 @@ from pavior.people.models import Person
 from pavior.tracking.models import RawEvent
 from pavior.workspaces.actions import update_workspace_settings
 from tests.tracking.conftest import event
-from tests.tracking.served_calls import init, segment, site, site_page, track, user_jwt
+from tests.tracking.served_calls import init, segment, site_page, track, user_jwt
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["site"]  # a fixture
 
 VICTIM = "victim@x.io"
 

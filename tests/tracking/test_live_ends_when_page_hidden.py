@@ -12,7 +12,7 @@ from pavior.people.models import Person
 from pavior.tracking.live import get_live_attributes
 from pavior.workspaces.actions import create_workspace
 from tests.tracking.conftest import T0, event, post_batch
-from tests.tracking.test_snippet_in_a_browser import page_html, site, wait_for  # noqa: F401
+from tests.tracking.test_snippet_in_a_browser import page_html, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

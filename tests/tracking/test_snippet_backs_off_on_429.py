@@ -6,11 +6,8 @@ served application (pavior.asgi under uvicorn)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -22,34 +19,6 @@ from pavior.workspaces.actions import create_workspace
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WINDOW = 6  # seconds: short, so the test sees the limit lift
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-@pytest.fixture
-def shop() -> Iterator[dict[str, str]]:
-    """A customer's website on its own origin, serving `state["html"]` on every path."""
-    state: dict[str, str] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = state["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
 
 
 def shop_page(script_src: str, app_id: str) -> str:
@@ -65,12 +34,12 @@ document.head.appendChild(s);
 
 
 def test_the_snippet_waits_retry_after_then_delivers(
-    served: Any, rate_limits: Any, page: Any, shop: dict[str, str]
+    served: Any, rate_limits: Any, page: Any, site: dict[str, str]
 ) -> None:
     ws = create_workspace("Acme").workspace
     rate_limits.PAVIOR_RATE_LIMIT_WINDOW = WINDOW
     rate_limits.PAVIOR_RATE_LIMIT_TRACKING_PER_KEY = 1
-    shop["html"] = shop_page(f"{served.url}/pavior.js", ws.app_id)
+    site["html"] = shop_page(f"{served.url}/pavior.js", ws.app_id)
     seen: list[tuple[float, int, int]] = []  # (when, status, Retry-After)
     page.on(
         "response",
@@ -87,7 +56,7 @@ def test_the_snippet_waits_retry_after_then_delivers(
     other["events"] = [{"message_id": str(uuid.uuid4()), "type": "page"}]
     assert httpx.post(f"{served.url}/api/v1/track", content=json.dumps(other)).status_code == 200
 
-    page.goto(shop["url"] + "/")
+    page.goto(site["url"] + "/")
     deadline = time.monotonic() + 4 * WINDOW
     while not any(status == 200 for _, status, _ in seen) and time.monotonic() < deadline:
         page.wait_for_timeout(100)

@@ -43,34 +43,6 @@ Pavior('update', {{"plan": "team"}});
 </script></body></html>"""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-@pytest.fixture
-def site() -> Iterator[dict[str, Any]]:
-    """A customer's website on its own origin: every path serves the same page."""
-    state: dict[str, Any] = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            body = state["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = _Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-
-
 @pytest.fixture
 def flaky_proxy(served: Any) -> Iterator[dict[str, Any]]:
     """In front of Pavior: the first `fail` track POSTs get a 503, the rest pass through."""
@@ -110,7 +82,8 @@ def flaky_proxy(served: Any) -> Iterator[dict[str, Any]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = _Server(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state["url"] = f"http://localhost:{server.server_address[1]}"
     yield state

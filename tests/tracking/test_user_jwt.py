@@ -15,9 +15,7 @@ from pavior.people.models import Person
 from pavior.tracking.models import RawEvent
 from pavior.workspaces.actions import create_identity_secret, update_workspace_settings
 from tests.conftest import error_of
-from tests.tracking.served_calls import init, site, site_page, user_jwt
-
-__all__ = ["site"]  # a fixture
+from tests.tracking.served_calls import init, site_page, user_jwt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
