@@ -70,7 +70,6 @@ class Event:
     url: str | None = None
     attributes: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
-    place: Place | None = None  # a city/country the caller states (Segment's address)
 
 
 @dataclass
@@ -178,7 +177,7 @@ def store(
 def only_derived(events: Iterable[Event]) -> bool:
     """Whether the batch moves only the derived columns (no attribute to write,
     no stated place): such a batch of a known user needs no ORM instance."""
-    return not any(e.type in ATTRIBUTE_EVENTS or e.place is not None for e in events)
+    return not any(e.type in ATTRIBUTE_EVENTS for e in events)
 
 
 def publish_live(workspace: Workspace, result: IngestResult) -> None:
@@ -275,10 +274,6 @@ def _apply_attributes(
                 _warn(result, event.message_id, written.warnings)
             except PaviorError as e:  # a rule only the whole write can check
                 result.errors.append(_error(event, e.field, e.code, e.message))
-        if event.place is not None:
-            person.city = event.place.city or person.city
-            person.country = event.place.country or person.country
-            person.save(update_fields=["city", "country", "updated_at"])
         if verified and trust is Trust.BROWSER and event.type == "init" and not person.signed_up_at:
             person.signed_up_at = event.at
             person.save(update_fields=["signed_up_at", "updated_at"])
