@@ -203,6 +203,25 @@ def known_requests(method: str, path: str) -> list[tuple[str, bytes]]:
         bodies += [{"id": "u9", "plan": t} for t in nasty.NASTY_TEXT]
     if path.endswith("/activity"):
         bodies += [{"type": "call", "at": d} for d in nasty.EDGE_DATES]
+    if path.endswith("/reports"):
+        for interval in ("day", "week", "month"):
+            bodies += [
+                {"kind": "timeseries", "attribute": "renewal_at", "interval": interval,
+                 "from": d, "to": e}
+                for d in nasty.EDGE_DATES for e in ("9999-12-30", "0001-01-02")
+            ]  # fmt: skip
+        bodies += [
+            {"kind": "histogram", "attribute": "seats", "bins": b, "min": lo, "max": hi}
+            for b in (0, 10**9, 1e308)
+            for lo, hi in ((1e308, -1e308), (None, None))
+        ]
+        bodies += [{"kind": "breakdown", "attribute": a, "limit": 10**12} for a in ("plan", "\x00")]
+        bodies += [{"kind": "breakdown", "attribute": "plan", "filter": {"segment": s}}
+                   for s in (10**30, -1, "x", None)]  # fmt: skip
+    if path.endswith("/segments") or "/segments/" in path:
+        bodies += [{"name": t, "filter": {"attribute": "plan", "op": "eq", "value": "pro"}}
+                   for t in nasty.NASTY_TEXT]  # fmt: skip
+        bodies += [{"name": "s", "filter": {"segment": s}} for s in (10**30, "x", [])]
     return known + [(url, nasty.to_json(body).encode()) for body in bodies]
 
 
