@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "pavior.tracking",
     "pavior.imports",
     "pavior.segments",
+    "pavior.messaging",
     "pavior.web",
 ]
 

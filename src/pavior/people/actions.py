@@ -395,3 +395,22 @@ def erase_user(workspace: Workspace, user_id: str) -> None:
         deleted, _ = Person.objects.filter(workspace=workspace, external_id=user_id).delete()
         if not deleted:
             raise NotFound(f'No user with id "{user_id}"', field="id")
+
+
+def set_subscription_by_user(person: Person, subscribed: bool) -> bool:
+    """The user's own choice about email (SPEC §7): the only write that may resubscribe.
+
+    Called inside the caller's transaction (messaging records how and when).
+    Returns whether the value moved.
+    """
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    new = merge_subscription(locked.email_subscription, subscribed, by_user=True)
+    if new == locked.email_subscription:
+        person.email_subscription = new
+        return False
+    before = _snapshot(locked)
+    locked.email_subscription = new
+    locked.save(update_fields=["email_subscription", "updated_at"])
+    person.email_subscription = new
+    _announce(locked, before)
+    return True
