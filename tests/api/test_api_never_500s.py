@@ -263,8 +263,8 @@ def known_requests(method: str, path: str) -> list[tuple[str, bytes]]:
                    for d in nasty.EDGE_DATES for e in ("9999-12-31", "0001-01-01")]  # fmt: skip
         bodies += [{**base, field: t} for field in ("title", "body", "kind", "status")
                    for t in nasty.NASTY_TEXT]  # fmt: skip
-        bodies += [{**base, "rules": {"attribute": "time_on_current_page", "op": "gte",
-                                      "value": v}} for v in (1e308, -1e308, 10**30, True)]  # fmt: skip
+        on_page = {"attribute": "time_on_current_page", "op": "gte"}
+        bodies += [{**base, "rules": {**on_page, "value": v}} for v in (1e308, -1e308, 10**30, True)]
         bodies += [{**base, "audience": {"segment": s}} for s in (10**30, -1, "x")]
         bodies += [{**base, "rules": nasty.DEEP_OBJECT}, {**base, "status": "archived"}]
     return known + [(url, nasty.to_json(body).encode()) for body in bodies]
