@@ -264,7 +264,8 @@ def known_requests(method: str, path: str) -> list[tuple[str, bytes]]:
         bodies += [{**base, field: t} for field in ("title", "body", "kind", "status")
                    for t in nasty.NASTY_TEXT]  # fmt: skip
         on_page = {"attribute": "time_on_current_page", "op": "gte"}
-        bodies += [{**base, "rules": {**on_page, "value": v}} for v in (1e308, -1e308, 10**30, True)]
+        big = (1e308, -1e308, 10**30, True)
+        bodies += [{**base, "rules": {**on_page, "value": v}} for v in big]
         bodies += [{**base, "audience": {"segment": s}} for s in (10**30, -1, "x")]
         bodies += [{**base, "rules": nasty.DEEP_OBJECT}, {**base, "status": "archived"}]
     return known + [(url, nasty.to_json(body).encode()) for body in bodies]
