@@ -6,6 +6,12 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from pavior.messaging.suppressions import on_tracking
+
+        # Email services' bounces and complaints (through anymail's webhooks).
+        tracking.connect(on_tracking, dispatch_uid="pavior.messaging.suppressions")
         from pavior.messaging.queries import live_message_check
         from pavior.segments.hooks import segment_in_use_checks
 
