@@ -79,8 +79,9 @@ def _page(
     request: HttpRequest, template_context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     response = render(request, "web/unsubscribe.html", template_context, status=status)
-    # The token is in the address: keep it out of referrers, caches and search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the address: keep it out of other sites' referrers (same-origin
+    # still sends the Origin the resubscribe form's CSRF check needs), caches and search engines.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
