@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 
 from pavior.messaging.models import Delivery, Message, Suppression
 from pavior.people.models import Person
@@ -187,8 +188,10 @@ def is_suppressed(workspace_id: int, email: object) -> bool:
     )
 
 
-def suppressed_since(workspace: Workspace) -> dict[str, datetime]:
-    """Every suppressed address of a workspace and when (small: one row per bad address)."""
-    return dict(
-        Suppression.objects.filter(workspace=workspace).values_list("email", "created_at")
+def suppressed_people(workspace: Workspace) -> Q:
+    """A condition on Person: their address is suppressed in this workspace (any case)."""
+    return Q(
+        Exists(
+            Suppression.objects.filter(workspace_id=workspace.pk, email=Lower(OuterRef("email")))
+        )
     )
