@@ -61,9 +61,7 @@ def complaint(email: str, workspace: Any) -> dict[str, Any]:
 
 def post(url: str, body: Any, auth: Any = SECRET) -> httpx.Response:
     content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return httpx.post(
-        url, content=content, auth=auth, headers={"Content-Type": "application/json"}
-    )
+    return httpx.post(url, content=content, auth=auth, headers={"Content-Type": "application/json"})
 
 
 def rows() -> list[tuple[int, str, str]]:

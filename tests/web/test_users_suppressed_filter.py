@@ -35,7 +35,9 @@ def test_pick_email_suppressed_and_keep_it_through_filter_sort_and_export(
 
     page.goto(page.base + "/")
     expect(page.locator("#users-table tbody tr")).to_have_count(4)
-    page.get_by_label("Email status", exact=True).select_option(label="Email suppressed (bounce or complaint)")
+    page.get_by_label("Email status", exact=True).select_option(
+        label="Email suppressed (bounce or complaint)"
+    )
     page.wait_for_url("**/?suppressed=1")
     table = page.locator("#users-table tbody")
     expect(table.locator("tr")).to_have_count(2)

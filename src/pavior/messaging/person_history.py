@@ -17,13 +17,13 @@ from pavior.people.models import Person
 MAX_DELIVERIES = 50
 MAX_CHANGES = 50
 
-SOURCE_LABELS = {
+SOURCE_LABELS: dict[str, str] = {
     SubscriptionChange.Source.BUBBLE: "the user, from the Pavior bubble",
     SubscriptionChange.Source.UNSUBSCRIBE_LINK: "the user, from an email's unsubscribe link",
     SubscriptionChange.Source.ONE_CLICK: "one-click unsubscribe from a mail client",
 }
 
-_EMAIL_STATES = {
+_EMAIL_STATES: dict[str, str] = {
     Delivery.State.PENDING: "Waiting to be sent",
     Delivery.State.SENDING: "Sending",
     Delivery.State.SENT: "Sent",
@@ -115,7 +115,7 @@ def email_history(person: Person) -> EmailHistory:
         changes=[
             ChangeLine(
                 subscribed=c.subscribed,
-                how=SOURCE_LABELS.get(c.source, c.source),  # type: ignore[call-overload]
+                how=SOURCE_LABELS.get(c.source, c.source),
                 message_name=_message_name(c.message),
                 at=c.at,
             )
@@ -140,7 +140,7 @@ def blockers(person: Person, changes: list[ChangeLine] | None = None) -> list[Bl
                 .first()
             )
             if last_row is not None:
-                last = ChangeLine(False, SOURCE_LABELS.get(last_row.source, ""), "", last_row.at)  # type: ignore[call-overload]
+                last = ChangeLine(False, SOURCE_LABELS.get(last_row.source, ""), "", last_row.at)
         if last is not None:
             out.append(Blocker("unsubscribed", f"Unsubscribed by {last.how}", last.at))
         else:
@@ -158,7 +158,5 @@ def blockers(person: Person, changes: list[ChangeLine] | None = None) -> list[Bl
             if suppression.reason == Suppression.Reason.BOUNCE
             else "Suppressed: the user marked an email as spam (complaint)"
         )
-        out.append(
-            Blocker(suppression.reason, text, suppression.created_at, suppression.detail)
-        )
+        out.append(Blocker(suppression.reason, text, suppression.created_at, suppression.detail))
     return out

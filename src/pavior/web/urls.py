@@ -62,5 +62,7 @@ urlpatterns = [
         name="email_resubscribe",
     ),
     re_path(r"^email/unsubscribe/(?P<token>[^/]*)/?$", unsubscribe.unsubscribe, name="unsubscribe"),
-    path("email/webhooks/<str:esp>/tracking/", email_webhooks.tracking_webhook, name="email_webhook"),
+    path(
+        "email/webhooks/<str:esp>/tracking/", email_webhooks.tracking_webhook, name="email_webhook"
+    ),
 ]

@@ -53,7 +53,8 @@ class _Malformed(Exception):
 
 def _safe_parse(self: Any, request: HttpRequest) -> Any:
     try:
-        events = type(self).__mro__[1].parse_events(self, request)
+        parent: Any = type(self).__mro__[1]
+        events = parent.parse_events(self, request)
         return list(events)
     except AnymailWebhookValidationFailure:
         raise
@@ -64,10 +65,12 @@ def _safe_parse(self: Any, request: HttpRequest) -> Any:
 
 
 # Subclasses whose parser turns a body it cannot read into _Malformed.
-_VIEWS = {
-    name: type(f"Pavior{cls.__name__}", (cls,), {"parse_events": _safe_parse}).as_view()
-    for name, cls in TRACKING_VIEWS.items()
-}
+def _wrapped(cls: Any) -> Any:
+    safe: Any = type(f"Pavior{cls.__name__}", (cls,), {"parse_events": _safe_parse})
+    return safe.as_view()
+
+
+_VIEWS = {name: _wrapped(cls) for name, cls in TRACKING_VIEWS.items()}
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

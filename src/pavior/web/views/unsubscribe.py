@@ -19,8 +19,9 @@
   `/email/unsubscribe/<token>/resubscribe` with the page's CSRF token, since
   a resubscribe forged by another site would not be the user's choice.
 
-Every request counts against `pavior.rate_limits.check_unsubscribe` (per
-client address). Bad links (malformed, tampered, for a user who has been
+Every request counts against `pavior.rate_limits.check_unsubscribe`: a
+genuine link per user it names, anything else per client address
+(_limit_subject says why). Bad links (malformed, tampered, for a user who has been
 erased, ids that do not belong together) get a 4xx page that says so, and
 nothing changes.
 """
@@ -90,8 +91,24 @@ def _refusal(request: HttpRequest, status: int, title: str, text: str) -> HttpRe
     return _page(request, {"state": "error", "title": title, "text": text}, status=status)
 
 
-def _rate_limited(request: HttpRequest) -> HttpResponse | None:
-    wait = rate_limits.check_unsubscribe(request_ip(request))
+def _limit_subject(request: HttpRequest, token: str) -> str:
+    """What a request counts against (pavior.rate_limits.check_unsubscribe).
+
+    A genuine link counts against the user it names: one link replayed in a
+    loop is stopped, while a mailbox provider relaying thousands of users'
+    one-click requests from a few addresses (Gmail does) is not refused,
+    since each request is a different user's. Anything else (a tampered or
+    made-up token) counts against the client's address, which stops guessing.
+    """
+    try:
+        claims = read_token(token)
+    except BadToken:
+        return request_ip(request)
+    return f"link:{claims.workspace_id}:{claims.person_id}"
+
+
+def _rate_limited(request: HttpRequest, token: str) -> HttpResponse | None:
+    wait = rate_limits.check_unsubscribe(_limit_subject(request, token))
     if not wait:
         return None
     minutes = max(1, round(wait / 60))
@@ -99,7 +116,7 @@ def _rate_limited(request: HttpRequest) -> HttpResponse | None:
         request,
         429,
         "Too many requests",
-        f"Too many unsubscribe requests came from your address. "
+        "Too many unsubscribe requests came for this link or from your address. "
         f"Wait {minutes} minute{'s' * (minutes != 1)} and try again.",
     )
     response["Retry-After"] = str(wait)
@@ -122,7 +139,9 @@ def _checked(request: HttpRequest, token: str) -> tuple[Workspace, Person, Messa
         return _refusal(request, 404, "This unsubscribe link no longer works", str(exc) + ".")
 
 
-def _context(ws: Workspace, person: Person, message: Message | None, **extra: Any) -> dict[str, Any]:
+def _context(
+    ws: Workspace, person: Person, message: Message | None, **extra: Any
+) -> dict[str, Any]:
     return {
         "sender": ws.name,
         "address": person.email or "",
@@ -136,7 +155,7 @@ def _context(ws: Workspace, person: Person, message: Message | None, **extra: An
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    if refused := _rate_limited(request):
+    if refused := _rate_limited(request, token):
         return refused
     found = _checked(request, token)
     if isinstance(found, HttpResponse):
@@ -159,7 +178,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """The user's own resubscribe, from the page (CSRF-checked by the middleware)."""
-    if refused := _rate_limited(request):
+    if refused := _rate_limited(request, token):
         return refused
     found = _checked(request, token)
     if isinstance(found, HttpResponse):
