@@ -199,4 +199,10 @@ def test_a_person_unsubscribes_and_resubscribes_in_the_browser(
     screenshot(page, "unsubscribe-resubscribed")
     assert emailed.reload().email_subscription is True
     assert changes(emailed) == [(False, "unsubscribe_link"), (True, "unsubscribe_link")]
+
+    # A link cut short by a mail client: the page says so.
+    response = page.goto(emailed.link(served.url)[:-6])
+    assert response is not None and response.status == 400
+    expect(page.get_by_role("heading", name="This unsubscribe link is not valid")).to_be_visible()
+    screenshot(page, "unsubscribe-bad-link")
     assert_clean(page)
