@@ -121,6 +121,19 @@ def test_bad_links_get_a_4xx_page_and_change_nothing(served: Any, emailed: Email
     assert not SubscriptionChange.objects.exists()
 
 
+def test_unreadable_post_bodies_are_4xx_and_change_nothing(served: Any, emailed: Emailed) -> None:
+    link = emailed.link(served.url)
+    # (A body Django reads as empty is a POST like the page's button: it unsubscribes.)
+    bodies = [
+        ("multipart/form-data", b"no boundary"),
+        ("application/x-www-form-urlencoded", b"List-Unsubscribe=" + b"A" * 3_000_000),
+    ]
+    for content_type, body in bodies:
+        r = httpx.post(link, content=body, headers={"Content-Type": content_type})
+        assert 400 <= r.status_code < 500, (content_type, r.status_code)
+    assert emailed.reload().email_subscription is True
+
+
 def test_a_link_for_an_erased_user_is_a_404_page(served: Any, emailed: Emailed) -> None:
     from pavior.people.actions import erase_user
 
@@ -206,3 +219,17 @@ def test_a_person_unsubscribes_and_resubscribes_in_the_browser(
     expect(page.get_by_role("heading", name="This unsubscribe link is not valid")).to_be_visible()
     screenshot(page, "unsubscribe-bad-link")
     assert_clean(page)
+
+
+def test_names_on_the_page_are_escaped(served: Any, transactional_db: Any) -> None:
+    from pavior.workspaces.actions import create_workspace
+
+    ws = create_workspace('<b id="ws">Acme</b>').workspace
+    e = email_someone(ws, "u1", "x@example.com")
+    e.message.subject = '<img src=x onerror="alert(1)">'
+    e.message.save(update_fields=["subject"])
+    r = httpx.get(e.link(served.url))
+    assert r.status_code == 200
+    assert "<img src=x" not in r.text and '<b id="ws">' not in r.text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in r.text
+    assert "&lt;b id=&quot;ws&quot;&gt;Acme&lt;/b&gt;" in r.text
