@@ -123,7 +123,9 @@ def _rate_limited(request: HttpRequest, token: str) -> HttpResponse | None:
     return response
 
 
-def _checked(request: HttpRequest, token: str) -> tuple[Workspace, Person, Message | None] | Any:
+def _checked(
+    request: HttpRequest, token: str
+) -> tuple[Workspace, Person, Message | None] | HttpResponse:
     """The token's (workspace, person, message), or the 4xx response to send instead."""
     try:
         return _resolve(token)
