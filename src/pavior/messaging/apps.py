@@ -6,10 +6,15 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from pavior.messaging.queries import live_message_check, messages_naming_attribute
+        from pavior.messaging.suppressions import on_tracking
         from pavior.people.hooks import attribute_in_use_checks
         from pavior.segments.hooks import segment_in_use_checks
 
+        # Email services' bounces and complaints (through anymail's webhooks).
+        tracking.connect(on_tracking, dispatch_uid="pavior.messaging.suppressions")
         if live_message_check not in segment_in_use_checks:
             segment_in_use_checks.append(live_message_check)
         if messages_naming_attribute not in attribute_in_use_checks:

@@ -112,6 +112,8 @@ class ListState:
     join: str = "and"
     # The segment picked above the filter bar; the rows are ANDed with it.
     segment_id: int | None = None
+    # Only users whose address is suppressed (a bounce or a complaint): `?suppressed=1`.
+    suppressed: bool = False
     rows: list[Row] = field(default_factory=list)
     nested: bool = False
     error: str = ""
@@ -123,6 +125,8 @@ class ListState:
             p["filter"] = json.dumps(self.filter_json, separators=(",", ":"))
         if self.search:
             p["q"] = self.search
+        if self.suppressed:
+            p["suppressed"] = "1"
         if self.sort:
             p["sort"] = self.sort.attribute.name
             p["dir"] = self.sort.direction
@@ -230,7 +234,7 @@ def read_state(
     # Live attributes are known to the lookup so the core can say why they are refused.
     known = {a.name: a for a in BUILTINS.values() if a.live} | {a.name: a for a in attrs}
     lookup = known.get
-    state = ListState(cursor=params.get("cursor", ""))
+    state = ListState(cursor=params.get("cursor", ""), suppressed=params.get("suppressed") == "1")
     try:
         state.search = search_term(params.get("q")) or ""
     except PaviorError as e:

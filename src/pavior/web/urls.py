@@ -1,16 +1,18 @@
 """Admin pages."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from pavior.web.views import (
     api_keys,
     attributes,
     auth,
+    email_webhooks,
     imports,
     install,
     profile,
     reports,
     segments,
+    unsubscribe,
     users,
 )
 
@@ -53,4 +55,14 @@ urlpatterns = [
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),
     path("settings/api-keys/", api_keys.api_keys_page, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_keys.revoke_key, name="revoke_api_key"),
+    # Public email links (no login): the address every email's List-Unsubscribe names.
+    re_path(
+        r"^email/unsubscribe/(?P<token>[^/]*)/resubscribe/?$",
+        unsubscribe.resubscribe,
+        name="email_resubscribe",
+    ),
+    re_path(r"^email/unsubscribe/(?P<token>[^/]*)/?$", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "email/webhooks/<str:esp>/tracking/", email_webhooks.tracking_webhook, name="email_webhook"
+    ),
 ]

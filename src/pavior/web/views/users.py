@@ -57,6 +57,7 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
                 limit=listing.PAGE_SIZE,
                 cursor=state.cursor or None,
                 search=state.search or None,
+                restrict=_restrict(ws, state),
             )
         except PaviorError as e:
             state.error, state.error_field = e.message, e.field or "cursor"
@@ -97,6 +98,13 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _restrict(ws: Any, state: listing.ListState) -> Any:
+    """The users list's "Email suppressed" choice, as a condition on people."""
+    from pavior.messaging.suppressions import suppressed_people
+
+    return suppressed_people(ws) if state.suppressed else None
+
+
 def _sort_links(state: listing.ListState, columns: list[AttributeDef]) -> list[dict[str, Any]]:
     links = []
     for attr in columns:
@@ -134,7 +142,10 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
     data = listing.rows_to_filter(rows, request.GET.get("join", "and"), lookup)
     picked = request.GET.get("fs", "")
     data = listing.join_segment(int(picked) if picked.isdigit() else None, data)
-    state = listing.ListState(search=request.GET.get("q", "").strip())
+    state = listing.ListState(
+        search=request.GET.get("q", "").strip(),
+        suppressed=request.GET.get("suppressed") == "1",
+    )
     state.filter_json = data
     extra = {}
     if request.GET.get("sort"):
@@ -148,7 +159,10 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
 def _pick_segment(request: HttpRequest) -> HttpResponse:
     """The segment picker: show that segment's users (the filter bar starts empty)."""
     picked = request.GET.get("segment", "")
-    state = listing.ListState(search=request.GET.get("q", "").strip())
+    state = listing.ListState(
+        search=request.GET.get("q", "").strip(),
+        suppressed=request.GET.get("suppressed") == "1",
+    )
     state.filter_json = listing.join_segment(int(picked) if picked.isdigit() else None, None)
     query = state.query()
     return redirect(f"/?{query}" if query else "/")
@@ -251,6 +265,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
             cursor=cursor,
             search=state.search or None,
             with_total=False,
+            restrict=_restrict(ws, state),
         )
         lines = [writer.writerow([_csv_value(p, a) for a in columns]) for p in found.people]
         return lines, found.next_cursor or None
