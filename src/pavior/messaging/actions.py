@@ -48,12 +48,12 @@ went_live_hooks: list[Any] = []
 def _when(value: object, field: str) -> datetime | None:
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return check_range(value)
     try:
-        return parse_date(value)
+        return check_range(value) if isinstance(value, datetime) else parse_date(value)
     except PaviorError as exc:
         raise InvalidValue(f"{field}: {exc.message}", field=field) from exc
+    except ValueError as exc:  # the core's date parser says what is wrong
+        raise InvalidValue(f"{field}: {exc}", field=field) from exc
 
 
 def _apply(workspace: Workspace, message: Message, data: dict[str, Any]) -> None:
