@@ -139,7 +139,7 @@ def test_ends_before_start_is_a_422(api) -> None:
     assert r.status_code == 422 and error_of(r)["field"] == "ends_at"
 
 
-def test_a_start_that_is_no_date_is_a_422_naming_the_field(api: Any) -> None:
+def test_a_start_that_is_no_date_is_a_422_naming_the_field(api) -> None:
     r = api.post("/messages", {"channel": "in_app", "body": "x", "starts_at": "someday"})
     assert r.status_code == 422
     assert error_of(r)["field"] == "starts_at"

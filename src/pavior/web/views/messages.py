@@ -8,6 +8,7 @@ are small htmx requests (POST, the form's fields) answered with HTML fragments.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from typing import Any
@@ -27,7 +28,7 @@ from pavior.messaging.rendering import render_html
 from pavior.segments.saved import list_segments
 from pavior.web import display, listing
 from pavior.web import message_form as mf
-from pavior.web.charts import bar_chart
+from pavior.web.charts import grouped_bar_chart
 from pavior.web.context import current_workspace
 from pavior.workspaces.models import Workspace
 
@@ -40,6 +41,7 @@ STAT_COLUMNS = {
 }
 # The status buttons of each status: (value, label, css).
 STATUS_BUTTONS = {
+    "new": [("live", "Go live", "btn-primary")],
     "draft": [("live", "Go live", "btn-primary"), ("archived", "Archive", "btn-danger")],
     "live": [("paused", "Pause", ""), ("archived", "Archive", "btn-danger")],
     "paused": [("live", "Go live", "btn-primary"), ("archived", "Archive", "btn-danger")],
@@ -183,7 +185,8 @@ def _composer(
         "segment_id": bars["segment_id"],
         "audience_json": bars["audience_json"],
         "rules_json": bars["rules_json"],
-        "status_buttons": STATUS_BUTTONS[message.status if message else "draft"],
+        # A new message can be saved or go live; archiving is for one that exists.
+        "status_buttons": STATUS_BUTTONS[message.status] if message else STATUS_BUTTONS["new"],
         "tz_name": ws.timezone or "UTC",
         **listing.filter_bar(bars["rows"], bars["join"], attrs, add_row=bars["add_row"]),
         **mf.rule_bar(bars["rule_rows"], bars["rule_join"], add_row=bars["add_rule"]),
@@ -284,8 +287,10 @@ def send_test_to(message: Message, address: str) -> tuple[bool, str]:
     """ "Send test to me": the email helper's `messaging.sending.send_test`, when this
     build has it (imported here, not at the top, so the pages work without it)."""
     try:
-        from pavior.messaging.sending import send_test  # type: ignore[attr-defined]
+        send_test = getattr(importlib.import_module("pavior.messaging.sending"), "send_test", None)
     except ImportError:
+        send_test = None
+    if send_test is None:
         return False, (
             "Test emails are not available in this build "
             "(pavior.messaging.sending.send_test is missing); the draft was saved."
@@ -363,16 +368,11 @@ def message_page(request: HttpRequest, pk: int) -> HttpResponse:
     stats = message_stats(message)
     daily = insights.daily_stats(message, tz)
     labels = [d.strftime("%b %-d") for d in daily.days]
-    charts = [
-        {
-            "id": f"chart-{stat}",
-            "chart": bar_chart(
-                f"{label} per day (unique users)",
-                [(lbl, n, "") for lbl, n in zip(labels, daily.counts[stat], strict=True)],
-            ),
-        }
-        for stat, label in daily.series
-    ]
+    chart = grouped_bar_chart(
+        " · ".join(label for _, label in daily.series) + " per day (unique users)",
+        labels,
+        [(label, daily.counts[stat]) for stat, label in daily.series],
+    )
     table = [
         {"day": day.isoformat(), "counts": [daily.counts[s][i] for s, _ in daily.series]}
         for i, day in enumerate(daily.days)
@@ -384,7 +384,7 @@ def message_page(request: HttpRequest, pk: int) -> HttpResponse:
         "stats": stats,
         "totals": [(label, stats[key]) for key, label in STAT_COLUMNS[message.channel]],
         "daily": daily,
-        "charts": charts,
+        "chart": chart,
         "table": list(reversed(table)),
         "size": size,
         "problem": problem,
