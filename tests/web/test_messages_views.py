@@ -370,3 +370,49 @@ def test_daily_stats_count_unique_users_per_local_day(ws: Any) -> None:
     assert utc.counts["dismissed"] == [0, 0, 0, 0]
     tokyo = daily_stats(m, zoneinfo.ZoneInfo("Asia/Tokyo"), today=date(2026, 3, 4))
     assert tokyo.counts["shown"] == [1, 1, 2, 0]
+
+
+def test_the_email_message_page_shows_outcomes_and_progress(admin: Any, ws: Any) -> None:
+    from django.utils import timezone
+
+    from pavior.messaging.actions import create_message
+    from pavior.people.models import Person
+
+    people(ws, [{"id": f"u{i}", "email": f"u{i}@example.com"} for i in range(5)])
+    m = create_message(ws, "email", {"subject": "News", "body": "B"})
+    Message.objects.filter(pk=m.pk).update(status="live", went_live_at=timezone.now())
+    now = timezone.now()
+    states = ["sent", "sent", "failed", "skipped", "pending"]
+    for person, state in zip(Person.objects.order_by("id"), states, strict=True):
+        Delivery.objects.create(
+            workspace=ws,
+            message=m,
+            person=person,
+            state=state,
+            sent_at=now if state == "sent" else None,
+        )
+    page = admin.get(f"/messages/{m.pk}/").content.decode()
+    assert "Sending: 4 of 5 done (1 pending)" in page
+    assert '<progress id="send-progress-bar" max="5" value="4">' in page
+    for label, n in (("Sent", 2), ("Failed", 1), ("Skipped", 1)):
+        assert (
+            f'<span class="stat-label">{label}</span> <span class="stat-value">{n}</span>' in page
+        )
+    assert "News, sent: 2" not in page  # bars are titled by day
+    assert ", sent: 2</title>" in page and ", failed: 1</title>" in page
+    listing = admin.get("/messages/").content.decode()
+    assert '<span class="muted">Sent</span> <strong>2</strong>' in listing
+
+
+def test_an_archived_message_cannot_be_changed_from_the_form(admin: Any, ws: Any) -> None:
+    from pavior.messaging.actions import create_message, update_message
+
+    m = create_message(ws, "in_app", {"title": "Old", "body": "B"})
+    update_message(ws, m.pk, {}, status="archived")
+    page = admin.get(f"/messages/{m.pk}/edit/").content.decode()
+    assert "This message is archived" in page and "Save changes" not in page
+    r = admin.post(f"/messages/{m.pk}/edit/", compose(title="New"))
+    assert r.status_code == 422
+    assert 'id="status-error">An archived message cannot be changed' in r.content.decode()
+    m.refresh_from_db()
+    assert m.title == "Old"

@@ -193,7 +193,10 @@ def message_data(post: QueryDict, fields: Fields, tz_name: str, lookup: Any) -> 
 
 
 def error_slot(error_field: str | None) -> str:
-    """Where on the form an action's error is shown: a field, "rules" or "audience"."""
+    """Where on the form an action's error is shown: a field, "rules" or "audience";
+    one that names no field ("status": above the form)."""
+    if not error_field:
+        return "status"
     name = (error_field or "").split(".", 1)[0].split("[", 1)[0]
     if name in FORM_FIELDS:
         return name
