@@ -265,6 +265,7 @@ def test_another_workspaces_message_is_not_found(admin: Any, ws: Any) -> None:
     assert admin.get(f"/messages/{m.pk}/edit/").status_code == 404
     assert admin.post(f"/messages/{m.pk}/edit/", compose()).status_code == 404
     assert admin.post(f"/messages/{m.pk}/status/", {"status": "live"}).status_code == 404
+    assert admin.get(f"/messages/{m.pk}/audience-size/").status_code == 404
     m.refresh_from_db()
     assert (m.status, m.title) == ("draft", "Theirs")
     assert "Theirs" not in admin.get("/messages/").content.decode()
@@ -416,3 +417,33 @@ def test_an_archived_message_cannot_be_changed_from_the_form(admin: Any, ws: Any
     assert 'id="status-error">An archived message cannot be changed' in r.content.decode()
     m.refresh_from_db()
     assert m.title == "Old"
+
+
+def test_the_list_counts_each_audience_in_its_own_request(admin: Any, ws: Any) -> None:
+    from pavior.messaging.actions import create_message
+    from pavior.people.actions import create_attribute
+
+    people(ws, [{"id": "a", "country": "FR"}, {"id": "b", "country": "DE"}])
+    fr = create_message(
+        ws,
+        "in_app",
+        {
+            "title": "T",
+            "body": "B",
+            "audience": {"attribute": "country", "op": "eq", "value": "FR"},
+        },
+    )
+    create_attribute(ws, "plan", "string")
+    gone = create_message(
+        ws,
+        "in_app",
+        {"title": "P", "body": "B", "audience": {"attribute": "plan", "op": "eq", "value": "x"}},
+    )
+    from pavior.people.actions import delete_attribute
+
+    delete_attribute(ws, "plan")
+    page = admin.get("/messages/").content.decode()
+    assert f'hx-get="/messages/{fr.pk}/audience-size/" hx-trigger="load"' in page
+    assert admin.get(f"/messages/{fr.pk}/audience-size/").content.decode().strip() == "1"
+    problem = admin.get(f"/messages/{gone.pk}/audience-size/").content.decode()
+    assert 'class="field-error"' in problem and "plan" in problem

@@ -54,6 +54,7 @@ urlpatterns = [
     path("messages/preview/", messages.preview, name="message_preview"),
     path("messages/audience/", messages.audience_count, name="message_audience"),
     path("messages/<int:pk>/", messages.message_page, name="message"),
+    path("messages/<int:pk>/audience-size/", messages.audience_size, name="audience_size"),
     path("messages/<int:pk>/edit/", messages.edit_message, name="edit_message"),
     path("messages/<int:pk>/status/", messages.change_status, name="message_status"),
     path("install/", install.install_page, name="install"),

@@ -77,17 +77,27 @@ def messages_page(request: HttpRequest) -> HttpResponse:
     ws = current_workspace(request)
     rows = []
     for message in list_messages(ws):
-        size, problem = _audience_text(ws, message.audience)
+        # Audience sizes are counted by a request per row after the page is shown
+        # (`audience_size`): one audience over a custom attribute of a million
+        # users can take a second, and the list must not wait for all of them.
         stats = message_stats(message)
         rows.append(
             {
                 "message": message,
-                "size": size,
-                "problem": problem,
                 "stats": [(label, stats[key]) for key, label in STAT_COLUMNS[message.channel]],
             }
         )
     return render(request, "web/messages.html", {"nav": "messages", "rows": rows})
+
+
+@login_required
+@require_GET
+def audience_size(request: HttpRequest, pk: int) -> HttpResponse:
+    """One list row's audience size now (an htmx fragment; the message page has it too)."""
+    ws = current_workspace(request)
+    message = _message_or_404(ws, pk)
+    size, problem = _audience_text(ws, message.audience)
+    return render(request, "web/_audience_size.html", {"size": size, "problem": problem})
 
 
 # --- the composers ----------------------------------------------------------------------
