@@ -95,9 +95,7 @@ def main() -> None:
         f"/messages/ (list of {args.messages})": lambda: client.get("/messages/"),
         "/messages/<id>/ (message page)": lambda: client.get(f"/messages/{one.pk}/"),
         "/messages/<id>/edit/ (composer)": lambda: client.get(f"/messages/{one.pk}/edit/"),
-        "/messages/<id>/edit/ (email composer)": lambda: client.get(
-            f"/messages/{email.pk}/edit/"
-        ),
+        "/messages/<id>/edit/ (email composer)": lambda: client.get(f"/messages/{email.pk}/edit/"),
         "/messages/audience/ (live count, in-site)": lambda: client.post(
             "/messages/audience/", form
         ),
