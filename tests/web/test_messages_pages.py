@@ -297,3 +297,17 @@ def test_another_workspaces_message_is_a_404(signed_in: Any, team: Team) -> None
         expect(page.get_by_text("Not yours")).to_have_count(0)
     page.goto(page.base + "/messages/")
     expect(page.get_by_text("Not yours")).to_have_count(0)
+
+
+def test_enter_in_a_field_saves_the_draft_rather_than_adding_a_condition(
+    signed_in: Any, team: Team
+) -> None:
+    page = signed_in
+    page.goto(page.base + "/messages/new/in-app/")
+    page.get_by_label("Body").fill("Hello")
+    page.get_by_label("Title").fill("Saved by Enter")
+    page.get_by_label("Title").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text('"Saved by Enter" saved')
+    m = Message.objects.get()
+    assert (m.title, m.status) == ("Saved by Enter", "draft")
+    expect(page.locator("#message-status")).to_have_text("Draft")
