@@ -253,8 +253,8 @@ def test_the_message_page_draws_stats_per_day(signed_in: Any, team: Team, seeded
     chart = page.locator("svg#daily-chart")
     # Went live 3 days ago: 4 days of shown, dismissed, clicked.
     expect(chart.locator("rect.bar")).to_have_count(12)
-    expect(chart.locator("rect.bar-s0 title").last).to_have_text(re.compile(r", shown: 2$"))
-    expect(chart.locator("rect.bar-s2 title").last).to_have_text(re.compile(r", clicked: 1$"))
+    expect(chart.locator("rect.bar-shown title").last).to_have_text(re.compile(r", shown: 2$"))
+    expect(chart.locator("rect.bar-clicked title").last).to_have_text(re.compile(r", clicked: 1$"))
     page.get_by_text("Table of the same numbers").click()
     expect(page.locator("#daily-table tbody tr")).to_have_count(4)
     expect(page.locator("#message-body strong")).to_have_text("20 %")
@@ -311,3 +311,36 @@ def test_enter_in_a_field_saves_the_draft_rather_than_adding_a_condition(
     m = Message.objects.get()
     assert (m.title, m.status) == ("Saved by Enter", "draft")
     expect(page.locator("#message-status")).to_have_text("Draft")
+
+
+def test_the_email_message_page_shows_progress_and_reasons(
+    signed_in: Any, team: Team, seeded: None
+) -> None:
+    from django.utils import timezone
+
+    from pavior.messaging.actions import create_message
+    from pavior.people.models import Person
+
+    ws = team.workspace
+    m = create_message(ws, "email", {"subject": "Our new plans", "body": "Hello **you**"})
+    now = timezone.now()
+    Message.objects.filter(pk=m.pk).update(status="live", went_live_at=now - timedelta(days=1))
+    states = ["sent", "sent", "skipped", "failed", "pending"]
+    reasons = {"skipped": "no email", "failed": "550 mailbox unavailable"}
+    for person, state in zip(Person.objects.order_by("id"), states, strict=True):
+        Delivery.objects.create(
+            workspace=ws,
+            message=m,
+            person=person,
+            state=state,
+            reason=reasons.get(state, ""),
+            sent_at=now if state == "sent" else None,
+        )
+    page = signed_in
+    page.goto(f"{page.base}/messages/{m.pk}/")
+    expect(page.locator("#send-progress")).to_contain_text("Sending: 4 of 5 done (1 pending)")
+    expect(page.locator("#message-totals")).to_contain_text("Sent 2")
+    expect(page.locator("#reasons-failed")).to_contain_text("550 mailbox unavailable")
+    expect(page.locator("svg#daily-chart rect.bar-sent")).to_have_count(2)
+    screenshot(page, "messages-email-message-page")
+    assert_clean(page)

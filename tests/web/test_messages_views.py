@@ -390,6 +390,7 @@ def test_the_email_message_page_shows_outcomes_and_progress(admin: Any, ws: Any)
             message=m,
             person=person,
             state=state,
+            reason={"failed": "550 <no such user>", "skipped": "unsubscribed"}.get(state, ""),
             sent_at=now if state == "sent" else None,
         )
     page = admin.get(f"/messages/{m.pk}/").content.decode()
@@ -401,6 +402,8 @@ def test_the_email_message_page_shows_outcomes_and_progress(admin: Any, ws: Any)
         )
     assert "News, sent: 2" not in page  # bars are titled by day
     assert ", sent: 2</title>" in page and ", failed: 1</title>" in page
+    assert '<tr><td>unsubscribed</td><td class="num">1</td></tr>' in page
+    assert '<tr><td>550 &lt;no such user&gt;</td><td class="num">1</td></tr>' in page
     listing = admin.get("/messages/").content.decode()
     assert '<span class="muted">Sent</span> <strong>2</strong>' in listing
 

@@ -130,5 +130,16 @@ def daily_stats(message: Message, tz: zoneinfo.ZoneInfo, *, today: date | None =
     )
 
 
+def reasons(message: Message, state: str, *, limit: int = 10) -> list[tuple[str, int]]:
+    """Users per reason of one outcome (skipped or failed), most first."""
+    rows = (
+        Delivery.objects.filter(message=message, state=state)
+        .values("reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason")[:limit]
+    )
+    return [(r["reason"] or "no reason given", r["n"]) for r in rows]
+
+
 def _local_day(moment: datetime, tz: zoneinfo.ZoneInfo) -> date:
     return moment.astimezone(tz).date()

@@ -111,7 +111,7 @@ class AxisLabel:
 
 @dataclass
 class Grouped:
-    """Bars side by side per label, one colour per series (classes bar-s0, bar-s1, ...)."""
+    """Bars side by side per label, one colour per series (class `bar bar-<key>`)."""
 
     chart: Chart
     labels: list[AxisLabel]
@@ -125,7 +125,7 @@ def grouped_bar_chart(
     chart = Chart(title=title)
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
-    top = max((n for _, counts in series for n in counts), default=0)
+    top = max((n for _, _, counts in series for n in counts), default=0)
     step = _nice_step(top)
     axis_top = max(step, math.ceil(top / step) * step)
     chart.ticks = [
@@ -133,7 +133,7 @@ def grouped_bar_chart(
         for v in range(0, axis_top + 1, step)
     ]
     chart.height = HEIGHT - BOTTOM + 32  # labels lie flat: only every n-th is drawn
-    legend = [(name, f"bar bar-s{i}") for i, (name, _) in enumerate(series)]
+    legend = [(name, f"bar bar-{key}") for key, name, _ in series]
     axis: list[AxisLabel] = []
     if not labels or not series:
         return Grouped(chart, axis, legend)
@@ -144,7 +144,7 @@ def grouped_bar_chart(
     for i, label in enumerate(labels):
         middle = LEFT + i * slot + slot / 2
         first_x = middle - bar_w * len(series) / 2
-        for s, (name, counts) in enumerate(series):
+        for s, (key, name, counts) in enumerate(series):
             h = plot_h * counts[i] / axis_top
             chart.bars.append(
                 Bar(
@@ -154,7 +154,7 @@ def grouped_bar_chart(
                     height=round(h, 1),
                     label=f"{label}, {name.lower()}",
                     count=counts[i],
-                    css=f"bar bar-s{s}",
+                    css=f"bar bar-{key}",
                     label_x=round(middle, 1),
                     show_label=False,
                 )

@@ -381,7 +381,7 @@ def message_page(request: HttpRequest, pk: int) -> HttpResponse:
     chart = grouped_bar_chart(
         " · ".join(label for _, label in daily.series) + " per day (unique users)",
         labels,
-        [(label, daily.counts[stat]) for stat, label in daily.series],
+        [(stat, label, daily.counts[stat]) for stat, label in daily.series],
     )
     table = [
         {"day": day.isoformat(), "counts": [daily.counts[s][i] for s, _ in daily.series]}
@@ -409,4 +409,9 @@ def message_page(request: HttpRequest, pk: int) -> HttpResponse:
     if context["email"]:
         done = stats["sent"] + stats["failed"] + stats["skipped"]
         context["progress"] = {"done": done, "total": done + stats["pending"], **stats}
+        context["reasons"] = [
+            (label, found)
+            for label, state in (("Skipped", "skipped"), ("Failed", "failed"))
+            if (found := insights.reasons(message, state))
+        ]
     return render(request, "web/message.html", context)
