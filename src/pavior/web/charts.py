@@ -119,9 +119,10 @@ class Grouped:
 
 
 def grouped_bar_chart(
-    title: str, labels: list[str], series: list[tuple[str, list[int]]]
+    title: str, labels: list[str], series: list[tuple[str, str, list[int]]]
 ) -> Grouped:
-    """One group of bars per label (a day), one bar per series (shown, dismissed, ...)."""
+    """One group of bars per label (a day), one bar per series: (key, name, counts),
+    coloured by the class `bar-<key>` (e.g. bar-shown)."""
     chart = Chart(title=title)
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM

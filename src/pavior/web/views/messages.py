@@ -150,9 +150,19 @@ def _bars_from_post(post: QueryDict) -> dict[str, Any]:
         "rule_join": post.get("rjoin", "and"),
         "add_row": bool(post.get("add_condition")),
         "add_rule": bool(post.get("add_rule")),
-        "audience_json": post.get("audience_json", ""),
-        "rules_json": post.get("rules_json", ""),
+        # Kept only when they are JSON (a hand-edited hidden field is dropped: the
+        # filter bar's and the builder's rows stand).
+        "audience_json": _json_text(post.get("audience_json", "")),
+        "rules_json": _json_text(post.get("rules_json", "")),
     }
+
+
+def _json_text(raw: str) -> str:
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return ""
+    return raw
 
 
 def _bars_of(message: Message | None) -> dict[str, Any]:
@@ -262,13 +272,10 @@ def _save(
         fields.sender_name = _default_sender(request)  # a chat is from someone
     lookup = {a.name: a for a in listing.stored_attributes(ws)}.get
     data = mf.message_data(post, fields, ws.timezone or "UTC", lookup)
-    try:
-        if bars["audience_json"]:
-            data["audience"] = json.loads(bars["audience_json"])
-        if bars["rules_json"] and "rules" in data:
-            data["rules"] = json.loads(bars["rules_json"])
-    except ValueError:
-        pass  # a hand-edited hidden field: the filter bar's rows stand
+    if bars["audience_json"]:
+        data["audience"] = json.loads(bars["audience_json"])
+    if bars["rules_json"] and "rules" in data:
+        data["rules"] = json.loads(bars["rules_json"])
     to_status = post.get("to_status") or None
     try:
         if message is None:
@@ -337,12 +344,8 @@ def audience_count(request: HttpRequest) -> HttpResponse:
     channel = request.POST.get("channel", "")
     if channel not in message_rules.CHANNELS:
         channel = Message.Channel.IN_APP
-    raw = request.POST.get("audience_json", "")
-    audience: Any
-    try:
-        audience = json.loads(raw) if raw else None
-    except ValueError:
-        audience = None
+    raw = _json_text(request.POST.get("audience_json", ""))
+    audience: Any = json.loads(raw) if raw else None
     if not raw:
         lookup = {a.name: a for a in listing.stored_attributes(ws)}.get
         audience = listing.filter_from_form(request.POST, lookup)
