@@ -450,3 +450,17 @@ def test_the_list_counts_each_audience_in_its_own_request(admin: Any, ws: Any) -
     assert admin.get(f"/messages/{fr.pk}/audience-size/").content.decode().strip() == "1"
     problem = admin.get(f"/messages/{gone.pk}/audience-size/").content.decode()
     assert 'class="field-error"' in problem and "plan" in problem
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?segment=%C2%B2",
+        "/?fa=country&fo=eq&fv=FR&join=and&remove_condition=%C2%B2",
+        "/?fa=country&fo=eq&fv=FR&join=and&fs=%C2%B2",
+        "/reports/?segment=%C2%B2",
+    ],
+)
+def test_digits_that_are_not_ascii_are_no_index_or_id(admin: Any, path: str) -> None:
+    # "²".isdigit() is true but int("²") raises: these once answered 500.
+    assert admin.get(path).status_code < 500

@@ -277,6 +277,13 @@ def rows_from_form(params: QueryDict) -> list[Row]:
     return rows
 
 
+def form_int(text: str | None) -> int | None:
+    """A form's index or id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    if text and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def filter_from_form(params: QueryDict, lookup: Any) -> Any:
     """The filter bar's form fields (`fa`/`fo`/`fv`, `join`, the segment `fs`, and a
     `remove_condition` button) as the API's filter JSON (None when empty).
@@ -284,12 +291,11 @@ def filter_from_form(params: QueryDict, lookup: Any) -> Any:
     The users list folds it into `?filter=`; the message composer into the audience.
     """
     rows = rows_from_form(params)
-    remove = params.get("remove_condition")
-    if remove is not None and remove.isdigit() and int(remove) < len(rows):
-        rows.pop(int(remove))
+    remove = form_int(params.get("remove_condition"))
+    if remove is not None and remove < len(rows):
+        rows.pop(remove)
     data = rows_to_filter(rows, params.get("join", "and"), lookup)
-    picked = params.get("fs", "")
-    return join_segment(int(picked) if picked.isdigit() else None, data)
+    return join_segment(form_int(params.get("fs")), data)
 
 
 def filter_bar(

@@ -63,10 +63,10 @@ FORM_FIELDS = (
 def rules_from_form(params: QueryDict) -> Any:
     """The rules builder's rows as the rules JSON (None when no row is filled in)."""
     names, ops, values = params.getlist("ra"), params.getlist("ro"), params.getlist("rv")
-    remove = params.get("remove_rule", "")
+    remove = listing.form_int(params.get("remove_rule"))
     conditions: list[dict[str, Any]] = []
     for i, name in enumerate(names):
-        if not name or (remove.isdigit() and int(remove) == i):
+        if not name or remove == i:
             continue
         op = ops[i] if i < len(ops) else ""
         raw = values[i] if i < len(values) else ""

@@ -131,21 +131,20 @@ def _audience_box(ws: Workspace, channel: str, audience: Any) -> dict[str, Any]:
 
 def _bars_from_post(post: QueryDict) -> dict[str, Any]:
     rows = [r for r in listing.rows_from_form(post)]
-    remove = post.get("remove_condition", "")
-    if remove.isdigit() and int(remove) < len(rows):
-        rows.pop(int(remove))
+    remove = listing.form_int(post.get("remove_condition"))
+    if remove is not None and remove < len(rows):
+        rows.pop(remove)
     rule_rows = [
         listing.Row(a, o, v)
         for a, o, v in zip(post.getlist("ra"), post.getlist("ro"), post.getlist("rv"), strict=False)
     ]
-    remove = post.get("remove_rule", "")
-    if remove.isdigit() and int(remove) < len(rule_rows):
-        rule_rows.pop(int(remove))
-    picked = post.get("fs", "")
+    remove = listing.form_int(post.get("remove_rule"))
+    if remove is not None and remove < len(rule_rows):
+        rule_rows.pop(remove)
     return {
         "rows": [r for r in rows if r.attribute],
         "join": post.get("join", "and"),
-        "segment_id": int(picked) if picked.isdigit() else None,
+        "segment_id": listing.form_int(post.get("fs")),
         "rule_rows": [r for r in rule_rows if r.attribute],
         "rule_join": post.get("rjoin", "and"),
         "add_row": bool(post.get("add_condition")),

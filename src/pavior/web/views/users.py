@@ -141,7 +141,7 @@ def _pick_segment(request: HttpRequest) -> HttpResponse:
     """The segment picker: show that segment's users (the filter bar starts empty)."""
     picked = request.GET.get("segment", "")
     state = listing.ListState(search=request.GET.get("q", "").strip())
-    state.filter_json = listing.join_segment(int(picked) if picked.isdigit() else None, None)
+    state.filter_json = listing.join_segment(listing.form_int(picked), None)
     query = state.query()
     return redirect(f"/?{query}" if query else "/")
 
