@@ -464,3 +464,15 @@ def test_the_list_counts_each_audience_in_its_own_request(admin: Any, ws: Any) -
 def test_digits_that_are_not_ascii_are_no_index_or_id(admin: Any, path: str) -> None:
     # "²".isdigit() is true but int("²") raises: these once answered 500.
     assert admin.get(path).status_code < 500
+
+
+def test_an_email_draft_page_says_who_would_be_skipped(admin: Any, ws: Any) -> None:
+    from pavior.messaging.actions import create_message
+    from pavior.people.models import Person
+
+    people(ws, [{"id": "a", "email": "a@example.com"}, {"id": "b"}, {"id": "c", "email": "c@x.io"}])
+    Person.objects.filter(external_id="c").update(email_subscription=False)
+    m = create_message(ws, "email", {"subject": "S", "body": "B"})
+    page = admin.get(f"/messages/{m.pk}/").content.decode()
+    assert "Would get it: <strong>1</strong>" in page
+    assert "Will be skipped: 1 unsubscribed, 1 without email." in page

@@ -408,6 +408,9 @@ def message_page(request: HttpRequest, pk: int) -> HttpResponse:
         "audience_text": json.dumps(message.audience) if message.audience else "",
         "rules_text": json.dumps(message.rules) if message.rules else "",
     }
+    if context["email"] and message.status == Message.Status.DRAFT:
+        # Before going live: who would get it and who would be skipped (SPEC §13).
+        context["box"] = _audience_box(ws, message.channel, message.audience)
     if context["email"]:
         done = stats["sent"] + stats["failed"] + stats["skipped"]
         context["progress"] = {"done": done, "total": done + stats["pending"], **stats}
