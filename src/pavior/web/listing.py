@@ -279,3 +279,41 @@ def rows_from_form(params: QueryDict) -> list[Row]:
             )
         )
     return rows
+
+
+def form_int(text: str | None) -> int | None:
+    """A form's index or id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    if text and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def filter_from_form(params: QueryDict, lookup: Any) -> Any:
+    """The filter bar's form fields (`fa`/`fo`/`fv`, `join`, the segment `fs`, and a
+    `remove_condition` button) as the API's filter JSON (None when empty).
+
+    The users list folds it into `?filter=`; the message composer into the audience.
+    """
+    rows = rows_from_form(params)
+    remove = form_int(params.get("remove_condition"))
+    if remove is not None and remove < len(rows):
+        rows.pop(remove)
+    data = rows_to_filter(rows, params.get("join", "and"), lookup)
+    return join_segment(form_int(params.get("fs")), data)
+
+
+def filter_bar(
+    rows: list[Row], join: str, attrs: list[AttributeDef], *, add_row: bool = False
+) -> dict[str, Any]:
+    """The template context of the filter bar (`web/_filter_bar.html`): its rows
+    (plus an empty one to fill in), the join, and what the selects offer."""
+    rows = list(rows)
+    if not rows or add_row:
+        rows.append(Row())
+    return {
+        "rows": rows,
+        "join": join,
+        "filter_attrs": attrs,
+        "operators": OPERATORS,
+        "no_value_ops": sorted(NO_VALUE_OPS),
+    }

@@ -72,9 +72,9 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         )
     chosen = {a.name for a in columns}
     chooser = columns + [a for a in attrs if a.name not in chosen]
-    rows = list(state.rows)
-    if not rows or request.GET.get("add_condition"):
-        rows.append(listing.Row())
+    bar = listing.filter_bar(
+        state.rows, state.join, attrs, add_row=bool(request.GET.get("add_condition"))
+    )
     return {
         "nav": "users",
         "workspace": ws,
@@ -85,10 +85,8 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "next_cursor": page.next_cursor if page else None,
         "chooser": chooser,
         "chosen": chosen,
-        "filter_attrs": attrs,
-        "operators": listing.OPERATORS,
-        "no_value_ops": sorted(listing.NO_VALUE_OPS),
-        "rows": rows,
+        **bar,
+        "clear_url": "/" if state.filter_json or state.search or state.suppressed else "",
         "types": TYPES,
         "sort_links": _sort_links(state, columns),
         "export_query": state.query(),
@@ -135,13 +133,7 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
     """Fold the filter bar's rows into `?filter=<json>` and redirect to that canonical URL."""
     ws = current_workspace(request)
     lookup = {a.name: a for a in listing.stored_attributes(ws)}.get
-    rows = listing.rows_from_form(request.GET)
-    remove = request.GET.get("remove_condition")
-    if remove is not None and remove.isdigit() and int(remove) < len(rows):
-        rows.pop(int(remove))
-    data = listing.rows_to_filter(rows, request.GET.get("join", "and"), lookup)
-    picked = request.GET.get("fs", "")
-    data = listing.join_segment(int(picked) if picked.isdigit() else None, data)
+    data = listing.filter_from_form(request.GET, lookup)
     state = listing.ListState(
         search=request.GET.get("q", "").strip(),
         suppressed=request.GET.get("suppressed") == "1",
@@ -163,7 +155,7 @@ def _pick_segment(request: HttpRequest) -> HttpResponse:
         search=request.GET.get("q", "").strip(),
         suppressed=request.GET.get("suppressed") == "1",
     )
-    state.filter_json = listing.join_segment(int(picked) if picked.isdigit() else None, None)
+    state.filter_json = listing.join_segment(listing.form_int(picked), None)
     query = state.query()
     return redirect(f"/?{query}" if query else "/")
 
