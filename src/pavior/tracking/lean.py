@@ -33,6 +33,7 @@ from pavior.tracking.intake import MAX_BATCH_BYTES, parse_request
 from pavior.tracking.segment import authenticate, parse_segment
 from pavior.tracking.writer import Job, writer
 from pavior.workspaces.addresses import client_ip
+from pavior.workspaces.models import Workspace
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -50,6 +51,16 @@ SEGMENT = {
 }
 PATHS = frozenset({TRACK, *SEGMENT})
 RETRY_AFTER_SECONDS = 5
+
+# The user's in-site messages for the snippet's answer (SPEC §12). Tracking
+# sits beside messaging and may not import it, so the wiring at the top
+# (pavior.asgi) sets this to messaging's answer. Called once per snippet batch
+# that asks (its body has "messages_version"), on the writer's thread after
+# the batch commits, with the workspace, the stored result and the version
+# the snippet holds; returns the "messages" block of the response, or None
+# when the snippet's version is current (an unchanged set costs nothing).
+CandidatesHook = Callable[[Workspace, IngestResult, str], dict[str, Any] | None]
+candidates_hook: CandidatesHook | None = None
 
 # For any origin and without credentials: the snippet runs on customers' sites.
 CORS_HEADERS = {
@@ -146,21 +157,33 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _track(request: Request) -> dict[str, Any]:
     """The snippet's batch: one user, browser trust, the workspace from app_id."""
-    app_id, identity, events = parse_request(
+    app_id, identity, events, version = parse_request(
         request.body, request.header("content-encoding"), request.received_at
     )
     _check_rate(app_id, Trust.BROWSER, request)
     job = Job(app_id, identity, events, request.received_at, request.place())
+    hook = candidates_hook
+    if hook is not None and version is not None:
+        job.reply = functools.partial(_candidates, hook, version)
     (outcome,) = await writer.write(job)
     if isinstance(outcome, PaviorError):
         raise outcome
-    return {
+    answer = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
         "verified": outcome.verified,
         "errors": outcome.errors,
         "warnings": outcome.warnings,
     }
+    if outcome.reply is not None:
+        answer["messages"] = outcome.reply
+    return answer
+
+
+def _candidates(
+    hook: CandidatesHook, version: str, workspace: Workspace, result: IngestResult
+) -> dict[str, Any] | None:
+    return hook(workspace, result, version)
 
 
 async def _segment(request: Request, kind: str | None) -> dict[str, Any]:
