@@ -77,7 +77,7 @@ def test_show_records_one_display_and_returns_sanitised_content(served: Any, ws:
     shown = r.json()["message"]
     assert shown["kind"] == "chat" and shown["sender_name"] == "Grace Hopper"
     assert shown["initials"] == "GH"
-    assert "<script>" not in shown["body_html"] and "href=\"javascript" not in shown["body_html"]
+    assert "<script>" not in shown["body_html"] and 'href="javascript' not in shown["body_html"]
     assert '<a href="https://a.example/" rel="noopener noreferrer">ok</a>' in shown["body_html"]
     # Another tab or device asking: "already shown", and still one display.
     again = messenger(served, "show", ws.app_id, ADA, message_id=m.pk)
@@ -159,9 +159,7 @@ def test_once_under_fifty_concurrent_shows(served: Any, ws: Any) -> None:
     assert message_stats(m)["shown"] == 1
 
 
-def test_panel_lists_shown_messages_newest_first_and_the_subscription(
-    served: Any, ws: Any
-) -> None:
+def test_panel_lists_shown_messages_newest_first_and_the_subscription(served: Any, ws: Any) -> None:
     a = live_message(ws, title="First")
     b = live_message(ws, title="Second")
     live_message(ws, title="Never shown")

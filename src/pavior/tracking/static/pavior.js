@@ -553,6 +553,7 @@
       var u = ensureUi();
       u.launcher.hidden = false;
       u.panel.hidden = false;
+      u.slot.hidden = true;  // the panel lists an open message too; it comes back on close
       u.launcher.setAttribute("aria-expanded", "true");
       u.heading.focus();
       call("messages", {}, renderPanel);
@@ -562,6 +563,7 @@
   function closePanel(focusLauncher) {
     if (!ui || ui.panel.hidden) return;
     ui.panel.hidden = true;
+    ui.slot.hidden = false;
     ui.launcher.setAttribute("aria-expanded", "false");
     if (focusLauncher) ui.launcher.focus();
   }
