@@ -28,13 +28,8 @@ tracking answer.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-from django.db import DatabaseError, connection
 
 from pavior import rate_limits
 from pavior.core.attributes import Trust
@@ -52,7 +47,6 @@ from pavior.tracking.intake import (
     read_body,
 )
 from pavior.tracking.lookup import require_workspace
-from pavior.tracking.writer import unavailable
 from pavior.workspaces.models import Workspace
 
 PREFIX = "/api/v1/messenger/"
@@ -60,9 +54,6 @@ MAX_BODY = 16 * 1024
 WITH_MESSAGE = frozenset({"show", "dismiss", "click"})
 ACTIONS = WITH_MESSAGE | {"messages", "resubscribe"}
 PATHS = frozenset(PREFIX + a for a in ACTIONS)
-
-# Threads for the database work: requests wait here, not on the event loop.
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pavior-messenger")
 
 
 def handles(scope: Any) -> bool:
@@ -117,9 +108,7 @@ async def _answer(request: lean.Request, action: str) -> dict[str, Any]:
     retry = rate_limits.check_tracking(app_id, request.ip())
     if retry:
         raise lean.TooManyRequests(retry, "app_id or address")
-    work = functools.partial(_act, action, app_id, identity, message_id)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool, _in_thread, work)
+    return await lean.run_db(functools.partial(_act, action, app_id, identity, message_id))
 
 
 def _who(data: dict[str, Any]) -> tuple[str, Identity]:
@@ -149,18 +138,6 @@ def _message_id(data: dict[str, Any]) -> int:
             "message_id must be a message's id (a positive integer)", field="message_id"
         )
     return value
-
-
-def _in_thread(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run on a pool thread; a database failure is a 503 the snippet retries."""
-    try:
-        return work()
-    except DatabaseError as e:
-        connection.close()
-        raise unavailable() from e
-    finally:
-        if connection.vendor == "postgresql":
-            connection.close()  # back to the pool (settings: psycopg's pool)
 
 
 def _person(app_id: str, identity: Identity) -> tuple[Workspace, Person]:

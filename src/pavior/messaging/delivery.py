@@ -128,20 +128,22 @@ def show(workspace: Workspace, person: Person, message_id: int) -> Shown:
     403 `not_in_audience`.
     """
     now = timezone.now()
-    with transaction.atomic():
-        message = _message(workspace, message_id)
-        _check_showable(message, now)
-        if Delivery.objects.filter(message=message, person=person).exists():
-            raise AlreadyShown(f"Message {message.pk} was already shown to this user")
-        if not targeting.audience_matches(workspace, message, person):
-            raise NotInAudience(
-                f"This user is not in the audience of message {message.pk}", field="message_id"
-            )
-        if not _insert_shown(workspace, message, person, now):
-            raise AlreadyShown(f"Message {message.pk} was already shown to this user")
-        shown = Delivery(shown_at=now)
+    message = _message(workspace, message_id)
+    _check_showable(message, now)
+    if not _in_audience(workspace, message, person):
+        raise NotInAudience(
+            f"This user is not in the audience of message {message.pk}", field="message_id"
+        )
+    # The one write, a transaction of its own: of concurrent asks, one inserts.
+    if not _insert_shown(workspace, message, person, now):
+        raise AlreadyShown(f"Message {message.pk} was already shown to this user")
     _after_show(workspace.pk, person.pk)
-    return Shown(content(message, shown))
+    return Shown(content(message, Delivery(shown_at=now)))
+
+
+def _in_audience(workspace: Workspace, message: Message, person: Person) -> bool:
+    """An empty audience is everyone: no query for it."""
+    return not message.audience or targeting.audience_matches(workspace, message, person)
 
 
 def _after_show(workspace_id: int, person_id: int) -> None:
@@ -154,7 +156,7 @@ def _after_show(workspace_id: int, person_id: int) -> None:
 def _shown_row(workspace: Workspace, person: Person, message: Message) -> Delivery:
     row = Delivery.objects.filter(message=message, person=person, shown_at__isnull=False).first()
     if row is None:
-        if not targeting.audience_matches(workspace, message, person):
+        if not _in_audience(workspace, message, person):
             raise NotInAudience(
                 f"This user is not in the audience of message {message.pk}", field="message_id"
             )

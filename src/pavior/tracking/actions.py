@@ -81,8 +81,6 @@ class IngestResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     person: Person | None = None
     fresh: list[Event] = field(default_factory=list)  # the events stored for the first time
-    # Added to the snippet's answer after the commit (lean.candidates_hook).
-    reply: dict[str, Any] | None = None
 
 
 def verify(workspace: Workspace, identity: Identity, trust: Trust) -> Proof:

@@ -16,12 +16,17 @@ JSON with Retry-After when storage fails or the writer's queue is full.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, connection
 
 from pavior import rate_limits
 from pavior.core.attributes import Trust
@@ -31,9 +36,11 @@ from pavior.tracking.actions import Identity, IngestResult
 from pavior.tracking.geoip import Place, get_geoip
 from pavior.tracking.intake import MAX_BATCH_BYTES, parse_request
 from pavior.tracking.segment import authenticate, parse_segment
-from pavior.tracking.writer import Job, writer
+from pavior.tracking.writer import Job, unavailable, writer
 from pavior.workspaces.addresses import client_ip
 from pavior.workspaces.models import Workspace
+
+log = logging.getLogger("pavior.tracking")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,13 +61,40 @@ RETRY_AFTER_SECONDS = 5
 
 # The user's in-site messages for the snippet's answer (SPEC §12). Tracking
 # sits beside messaging and may not import it, so the wiring at the top
-# (pavior.asgi) sets this to messaging's answer. Called once per snippet batch
-# that asks (its body has "messages_version"), on the writer's thread after
-# the batch commits, with the workspace, the stored result and the version
-# the snippet holds; returns the "messages" block of the response, or None
-# when the snippet's version is current (an unchanged set costs nothing).
+# (pavior.asgi, through pavior.api.messenger.install) sets this to messaging's
+# answer. Called once per snippet batch that asks (its body has
+# "messages_version"), after the batch is committed, on a thread of
+# `db_threads` (never on the event loop, never holding up the writer), with
+# the workspace, the stored result and the version the snippet holds; returns
+# the "messages" block of the answer, or None when that version is current.
 CandidatesHook = Callable[[Workspace, IngestResult, str], dict[str, Any] | None]
 candidates_hook: CandidatesHook | None = None
+
+# Threads for database reads that answer a request (the candidates here, the
+# bubble's endpoints in pavior.api.messenger): off the event loop, and beside
+# the one writer thread rather than in its queue.
+db_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pavior-db")
+
+T = TypeVar("T")
+
+
+async def run_db(work: Callable[[], T]) -> T:
+    """Run `work` on db_threads; a database failure is a 503 (Unavailable)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(db_threads, _db_call, work)
+
+
+def _db_call(work: Callable[[], T]) -> T:
+    try:
+        return work()
+    except DatabaseError as e:
+        log.warning("database work of a request failed", exc_info=True)
+        connection.close()
+        raise unavailable() from e
+    finally:
+        if connection.vendor == "postgresql":
+            connection.close()  # back to psycopg's pool (settings.py), not kept per thread
+
 
 # For any origin and without credentials: the snippet runs on customers' sites.
 CORS_HEADERS = {
@@ -162,9 +196,6 @@ async def _track(request: Request) -> dict[str, Any]:
     )
     _check_rate(app_id, Trust.BROWSER, request)
     job = Job(app_id, identity, events, request.received_at, request.place())
-    hook = candidates_hook
-    if hook is not None and version is not None:
-        job.reply = functools.partial(_candidates, hook, version)
     (outcome,) = await writer.write(job)
     if isinstance(outcome, PaviorError):
         raise outcome
@@ -175,15 +206,24 @@ async def _track(request: Request) -> dict[str, Any]:
         "errors": outcome.errors,
         "warnings": outcome.warnings,
     }
-    if outcome.reply is not None:
-        answer["messages"] = outcome.reply
+    hook = candidates_hook
+    if hook is not None and version is not None and job.workspace is not None:
+        messages = await _candidates(hook, job.workspace, outcome, version)
+        if messages is not None:
+            answer["messages"] = messages
     return answer
 
 
-def _candidates(
-    hook: CandidatesHook, version: str, workspace: Workspace, result: IngestResult
+async def _candidates(
+    hook: CandidatesHook, workspace: Workspace, result: IngestResult, version: str
 ) -> dict[str, Any] | None:
-    return hook(workspace, result, version)
+    """The batch is stored whatever happens here: a failure only leaves the
+    answer without its messages (the snippet asks again with its next batch)."""
+    try:
+        return await run_db(functools.partial(hook, workspace, result, version))
+    except Exception:
+        log.exception("the user's in-site messages could not be added to the answer")
+        return None
 
 
 async def _segment(request: Request, kind: str | None) -> dict[str, Any]:

@@ -82,9 +82,6 @@ class Job:
     done: Callable[[Outcome], None] = _unanswered
     workspace: Workspace | None = None
     verified: bool = False
-    # Run after the commit for a stored batch; its value becomes result.reply
-    # (the snippet's in-site messages, pavior.tracking.lean.candidates_hook).
-    reply: Callable[[Workspace, IngestResult], dict[str, Any] | None] | None = None
 
 
 _STOP = object()
@@ -213,19 +210,7 @@ def flush(jobs: list[Job]) -> None:
         if isinstance(outcome, IngestResult):
             assert job.workspace is not None
             publish_live(job.workspace, outcome)
-            if job.reply is not None:
-                _add_reply(job, outcome)
         job.done(outcome)
-
-
-def _add_reply(job: Job, result: IngestResult) -> None:
-    """The batch is stored whatever happens here: a failure only leaves the
-    answer without its extra (the snippet asks again with its next batch)."""
-    assert job.workspace is not None and job.reply is not None
-    try:
-        result.reply = job.reply(job.workspace, result)
-    except Exception:
-        log.exception("the answer's extra (in-site messages) failed; the batch is stored")
 
 
 @contextmanager
