@@ -31,10 +31,12 @@ function request()
   counter = counter + 1
   if mode == "track" then
     local u = math.random(1, users)
+    -- No VERSIONS: a batch that does not ask for messages (the reference).
+    local ask = (#versions > 0) and string.format('"messages_version":"%s",', versions[(u % 3) + 1]) or ""
     local body = string.format(
-      '{"app_id":"%s","user":{"id":"user%d"},"messages_version":"%s","events":[' ..
+      '{"app_id":"%s","user":{"id":"user%d"},%s"events":[' ..
       '{"message_id":"%s-%d-%d","type":"heartbeat","url":"https://shop.example/p"}]}',
-      app_id, u, versions[(u % 3) + 1], run, tid, counter)
+      app_id, u, ask, run, tid, counter)
     return wrk.format("POST", "/api/v1/track", nil, body)
   end
   -- A new pair per request: thread tid takes every #threads-th pair.

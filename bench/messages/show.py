@@ -9,7 +9,8 @@ with wrk in one run, against one server:
    audiences vs none, alternated (none, 50, none, 50, ...) by pausing and
    resuming the 50 and reported as medians: each request asks for the user's
    messages with the version it holds, as the snippet does, so the server
-   runs candidates_for once per request;
+   runs candidates_for once per request; beside them, batches that do not
+   ask (`noask`: a Segment call, the snippet before the bubble);
 2. "show" requests/s, each for a new (message, user) pair (every one records
    a display), beside the same-run reference: the CORS preflight of the same
    path (same server, socket and routing, no work);
@@ -166,6 +167,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tracking", default="noask,none,fifty", help="tracking runs to make")
+    ap.add_argument("--no-show", action="store_true", help="skip the show runs")
     args = ap.parse_args()
     data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
     env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
@@ -203,11 +206,13 @@ def main() -> None:
             flush=True,
         )
         # 1. Tracking with 50 live messages vs none, alternated.
-        runs: dict[str, list[float]] = {"none": [], "fifty": []}
+        runs: dict[str, list[float]] = {"noask": [], "none": [], "fifty": []}
         for _ in range(args.rounds):
-            for label, status in (("none", "paused"), ("fifty", "live")):
+            for label, status in (("noask", "paused"), ("none", "paused"), ("fifty", "live")):
+                if label not in args.tracking.split(","):
+                    continue
                 shell(env, SET_STATUS, STATUS=status)
-                versions = shell(env, VERSIONS)
+                versions = "" if label == "noask" else shell(env, VERSIONS)
                 wrk(base, "track", 2, n, APP_ID=app_id, VERSIONS=versions)  # warm
                 r = wrk(base, "track", args.seconds, n, APP_ID=app_id, VERSIONS=versions)
                 runs[label].append(r["rps"])
@@ -216,12 +221,15 @@ def main() -> None:
                     f"p99 {r['p99_ms']:.1f} ms, non-2xx {r['non2xx']})",
                     flush=True,
                 )
-        none, fifty = statistics.median(runs["none"]), statistics.median(runs["fifty"])
+        med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
         print(
-            f"track median: none {none:.0f} req/s, 50 live messages {fifty:.0f} req/s "
-            f"({(fifty / none - 1) * 100:+.1f} %)",
+            f"track median: not asking {med['noask']:.0f} req/s; asking with no live message "
+            f"{med['none']:.0f} req/s; with 50 live messages {med['fifty']:.0f} req/s "
+            f"({(med['fifty'] / med['none'] - 1) * 100:+.1f} % vs none)",
             flush=True,
         )
+        if args.no_show:
+            return
         # 2. "show" beside the preflight of the same path.
         extra = {"APP_ID": app_id, "MESSAGES": everyone}
         noop = wrk(base, "noop", args.seconds, n, **extra)
