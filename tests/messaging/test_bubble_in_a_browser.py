@@ -196,6 +196,8 @@ def test_announcements_wait_their_turn_and_show_hide_open_the_panel(
     # One at a time, the chat first; the announcement waits for the dismiss.
     assert card(page).count() == 1
     assert card(page).get_by_text("Grace Hopper").is_visible()
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=f"{SHOTS}/bubble-chat-shown.png")
     time.sleep(0.5)
     assert Delivery.objects.filter(message=news).count() == 0
     card(page).get_by_role("button", name="Dismiss").click()
@@ -206,6 +208,7 @@ def test_announcements_wait_their_turn_and_show_hide_open_the_panel(
     panel = page.get_by_role("dialog", name="Messages")
     page.evaluate("Pavior('show')")
     panel.get_by_role("heading", name="Big news").wait_for(timeout=3000)
+    page.screenshot(path=f"{SHOTS}/bubble-panel-two-messages.png")
     titles = panel.locator(".pv-item").all_inner_texts()
     assert titles[0].startswith("Big news") and "Grace Hopper" in titles[1]  # newest first
     page.evaluate("Pavior('hide')")

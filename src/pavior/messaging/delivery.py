@@ -147,10 +147,12 @@ def _in_audience(workspace: Workspace, message: Message, person: Person) -> bool
 
 
 def _after_show(workspace_id: int, person_id: int) -> None:
-    """Tell the candidate cache (if it keeps one per user) that this user's set moved."""
-    changed = getattr(targeting, "person_deliveries_changed", None)
-    if changed is not None:
-        changed(workspace_id, person_id)
+    """Tell the candidate cache that this user's set moved (the shown message
+    leaves it). targeting.forget_user comes with its per-user cache; the first
+    form of targeting reads the deliveries each time and has none."""
+    forget = getattr(targeting, "forget_user", None)
+    if forget is not None:
+        forget(workspace_id, person_id)
 
 
 def _shown_row(workspace: Workspace, person: Person, message: Message) -> Delivery:
