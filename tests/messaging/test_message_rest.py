@@ -137,3 +137,10 @@ def test_ends_before_start_is_a_422(api) -> None:
         {"channel": "in_app", "body": "x", "starts_at": "2030-01-02", "ends_at": "2030-01-01"},
     )
     assert r.status_code == 422 and error_of(r)["field"] == "ends_at"
+
+
+@pytest.mark.parametrize("when", ["0001-01-01", "10000-01-01", True, [1]])
+def test_a_schedule_date_out_of_range_or_not_a_date_is_a_422(api, when) -> None:
+    r = api.post("/messages", {"channel": "in_app", "body": "x", "starts_at": when})
+    assert r.status_code == 422, r.content
+    assert error_of(r)["field"] == "starts_at"

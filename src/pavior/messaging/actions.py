@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from pavior.core import messages as rules
-from pavior.core.dates import check_range, parse_date
-from pavior.core.errors import Conflict, InvalidValue, PaviorError, show_value
+from pavior.core.dates import parse_date
+from pavior.core.errors import Conflict, InvalidValue, show_value
 from pavior.messaging.models import Message
 from pavior.messaging.queries import get_message
 from pavior.messaging.rendering import render_html
@@ -48,12 +48,10 @@ went_live_hooks: list[Any] = []
 def _when(value: object, field: str) -> datetime | None:
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return check_range(value)
     try:
         return parse_date(value)
-    except PaviorError as exc:
-        raise InvalidValue(f"{field}: {exc.message}", field=field) from exc
+    except ValueError as exc:
+        raise InvalidValue(f"{field}: {exc}", field=field) from exc
 
 
 def _apply(workspace: Workspace, message: Message, data: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from pavior.core.errors import NotFound, show_value
-from pavior.core.filters import segment_ids
+from pavior.core.filters import attribute_names, segment_ids
 from pavior.messaging.models import Delivery, Message
 from pavior.segments.models import Segment
 from pavior.workspaces.models import Workspace
@@ -66,3 +66,15 @@ def live_message_check(segment: Segment) -> str | None:
         return None
     names = ", ".join(f"{m.status} message {show_value(str(m))} ({m.pk})" for m in using[:5])
     return f"{names} {'targets' if len(using) == 1 else 'target'} it"
+
+
+def messages_naming_attribute(workspace_id: int, name: str) -> list[str]:
+    """Registered in people.hooks.attribute_in_use_checks: live or paused audiences naming it."""
+    found = Message.objects.filter(
+        workspace_id=workspace_id, status__in=(Message.Status.LIVE, Message.Status.PAUSED)
+    ).order_by("id")
+    return [
+        f"{m.status} message {show_value(str(m))} ({m.pk}) targets by it"
+        for m in found
+        if name in attribute_names(m.audience)
+    ]

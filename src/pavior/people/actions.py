@@ -25,6 +25,7 @@ from pavior.core.attributes import (
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
 from pavior.core.identity import may_attach_by_email
+from pavior.core.names import render_name
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people import hooks
 from pavior.people.models import AttributeDefinition, Person
@@ -153,9 +154,22 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
     with transaction.atomic():
         _lock_workspace(workspace)
         d = deletable_definition(workspace, name)
+        users = attribute_users(workspace, d.name)
+        if users:
+            raise Conflict(
+                f"{render_name(d.name)} is in use: {'; '.join(users)}. "
+                "Change or delete those first (archiving hides it without losing values)",
+                field="name",
+                code="attribute_in_use",
+            )
         _remove_custom_key(workspace, d.name)
         d.delete()
         hooks.attribute_deleted.emit(hooks.AttributeDeleted(workspace.pk, d.name))
+
+
+def attribute_users(workspace: Workspace, name: str) -> list[str]:
+    """What uses a custom attribute (segments, messages), by the checks of packages above."""
+    return [found for check in hooks.attribute_in_use_checks for found in check(workspace.pk, name)]
 
 
 def _remove_custom_key(workspace: Workspace, name: str) -> None:
