@@ -12,6 +12,8 @@ local app_id = os.getenv("APP_ID")
 local users = tonumber(os.getenv("USERS") or "10000")
 local run = os.getenv("RUN") or tostring(os.time())
 local nthreads = tonumber(os.getenv("THREADS") or "1")
+-- track: the users on the site now (each sends a heartbeat every 15 s in life)
+local active = tonumber(os.getenv("ACTIVE") or os.getenv("USERS") or "10000")
 local messages, versions = {}, {}
 for id in string.gmatch(os.getenv("MESSAGES") or "", "[^,]+") do table.insert(messages, id) end
 for v in string.gmatch(os.getenv("VERSIONS") or "", "[^,]+") do table.insert(versions, v) end
@@ -30,7 +32,7 @@ end
 function request()
   counter = counter + 1
   if mode == "track" then
-    local u = math.random(1, users)
+    local u = math.random(1, active)
     -- No VERSIONS: a batch that does not ask for messages (the reference).
     local ask = (#versions > 0) and string.format('"messages_version":"%s",', versions[(u % 3) + 1]) or ""
     local body = string.format(

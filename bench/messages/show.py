@@ -10,7 +10,8 @@ with wrk in one run, against one server:
    resuming the 50 and reported as medians: each request asks for the user's
    messages with the version it holds, as the snippet does, so the server
    runs candidates_for once per request; beside them, batches that do not
-   ask (`noask`: a Segment call, the snippet before the bubble);
+   ask (`noask`: a Segment call, the snippet before the bubble). The batches
+   come from `--active` users (1,000), each many times, as heartbeats do;
 2. "show" requests/s, each for a new (message, user) pair (every one records
    a display), beside the same-run reference: the CORS preflight of the same
    path (same server, socket and routing, no work);
@@ -169,6 +170,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tracking", default="noask,none,fifty", help="tracking runs to make")
     ap.add_argument("--no-show", action="store_true", help="skip the show runs")
+    ap.add_argument(
+        "--active", type=int, default=1000, help="users on the site during the tracking runs"
+    )
     args = ap.parse_args()
     data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
     env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
@@ -213,8 +217,9 @@ def main() -> None:
                     continue
                 shell(env, SET_STATUS, STATUS=status)
                 versions = "" if label == "noask" else shell(env, VERSIONS)
-                wrk(base, "track", 2, n, APP_ID=app_id, VERSIONS=versions)  # warm
-                r = wrk(base, "track", args.seconds, n, APP_ID=app_id, VERSIONS=versions)
+                track = {"APP_ID": app_id, "VERSIONS": versions, "ACTIVE": str(args.active)}
+                wrk(base, "track", 3, n, **track)  # warm: as between two heartbeats in life
+                r = wrk(base, "track", args.seconds, n, **track)
                 runs[label].append(r["rps"])
                 print(
                     f"track {label:5} {r['rps']:7.0f} req/s (p50 {r['p50_ms']:.1f} ms, "
