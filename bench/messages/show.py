@@ -236,6 +236,7 @@ def main() -> None:
         if args.no_show:
             return
         # 2. "show" beside the preflight of the same path.
+        shell(env, SET_STATUS, STATUS="live")
         extra = {"APP_ID": app_id, "MESSAGES": everyone}
         noop = wrk(base, "noop", args.seconds, n, **extra)
         show = wrk(base, "show", args.seconds, n, **extra)
