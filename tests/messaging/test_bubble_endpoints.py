@@ -215,3 +215,25 @@ def test_endpoints_speak_cors_and_refuse_other_methods(served: Any) -> None:
     assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "*"
     got = httpx.get(url)
     assert got.status_code == 405 and got.headers["allow"] == "POST, OPTIONS"
+
+
+def test_the_event_loop_form_reads_no_database(ws: Any, django_assert_num_queries: Any) -> None:
+    """tracking_answer(cached_only=True) runs on the intake's event loop: it
+    answers without a query or says NOT_CACHED (then a thread asks again)."""
+    from pavior.messaging import delivery
+
+    live_message(ws)
+    person = Person.objects.create(workspace=ws, external_id="zed")
+    optional = update_workspace_settings(
+        create_workspace("Opt").workspace, {"identity_verification": "optional"}
+    )
+    with django_assert_num_queries(0):
+        hidden = delivery.tracking_answer(optional, person, False, "", cached_only=True)
+        current = delivery.tracking_answer(optional, person, False, "unverified", cached_only=True)
+        first = delivery.tracking_answer(ws, person, False, "", cached_only=True)
+    assert hidden == {"version": "unverified", "candidates": [], "launcher": False}
+    assert current is None
+    # Without a candidate cache to answer from, the thread form answers.
+    assert first is delivery.NOT_CACHED or first["candidates"]
+    answer = delivery.tracking_answer(ws, person, False, "")
+    assert answer is not None and answer["launcher"] is True

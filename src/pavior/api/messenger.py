@@ -65,8 +65,11 @@ def install() -> None:
     lean.candidates_hook = _candidates
 
 
-def _candidates(workspace: Workspace, result: IngestResult, version: str) -> Any:
-    return delivery.tracking_answer(workspace, result.person, result.verified, version)
+def _candidates(workspace: Workspace, result: IngestResult, version: str, blocking: bool) -> Any:
+    answer = delivery.tracking_answer(
+        workspace, result.person, result.verified, version, cached_only=not blocking
+    )
+    return lean.MISS if answer is delivery.NOT_CACHED else answer
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -231,21 +231,52 @@ def has_shown(person: Person) -> bool:
 UNVERIFIED = "unverified"
 
 
+class _NotCached:
+    """tracking_answer's answer when it was told not to read the database and
+    would have to."""
+
+    def __repr__(self) -> str:
+        return "NOT_CACHED"
+
+
+NOT_CACHED = _NotCached()
+
+
 def tracking_answer(
-    workspace: Workspace, person: Person | None, verified: bool, version: str
-) -> dict[str, Any] | None:
+    workspace: Workspace,
+    person: Person | None,
+    verified: bool,
+    version: str,
+    *,
+    cached_only: bool = False,
+) -> dict[str, Any] | None | _NotCached:
     """The "messages" block of a snippet batch's answer: the user's candidates
     and their version stamp, or None when the snippet's `version` is current.
 
     `launcher` says whether the bubble's launcher belongs on the page (the user
     has candidates or messages in their panel). One candidates_for call; one
-    more query only when the set changed."""
+    more query only when the set changed.
+
+    With `cached_only`, no database is read: the answer comes from what is
+    known without it (a session that may not read messages; the candidate
+    cache, when targeting offers `cached_candidates`), else NOT_CACHED, and
+    the caller asks again where blocking is fine (pavior.tracking.lean)."""
     if person is None:
         return None
     if not may_read_messages(workspace.identity_verification, verified):
         if version == UNVERIFIED:
             return None
         return {"version": UNVERIFIED, "candidates": [], "launcher": False}
+    if cached_only:
+        cached = getattr(targeting, "cached_candidates", None)
+        hit = cached(workspace, person) if cached is not None else None
+        if hit is None:
+            return NOT_CACHED
+        if hit.version == version:
+            return None
+        if not hit.messages:
+            return NOT_CACHED  # the launcher needs to know whether any was shown: a query
+        return {"version": hit.version, "candidates": hit.messages, "launcher": True}
     found = targeting.candidates_for(workspace, person)
     if found.version == version:
         return None

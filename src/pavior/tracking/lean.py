@@ -63,12 +63,16 @@ RETRY_AFTER_SECONDS = 5
 # sits beside messaging and may not import it, so the wiring at the top
 # (pavior.asgi, through pavior.api.messenger.install) sets this to messaging's
 # answer. Called once per snippet batch that asks (its body has
-# "messages_version"), after the batch is committed, on a thread of
-# `db_threads` (never on the event loop, never holding up the writer), with
-# the workspace, the stored result and the version the snippet holds; returns
-# the "messages" block of the answer, or None when that version is current.
-CandidatesHook = Callable[[Workspace, IngestResult, str], dict[str, Any] | None]
+# "messages_version"), after the batch is committed, with the workspace, the
+# stored result, the version the snippet holds and `blocking`; returns the
+# "messages" block of the answer, or None when that version is current.
+# First on the event loop with blocking=False: it answers from memory and
+# caches only, or returns MISS; then, on a MISS, once more on a thread of
+# `db_threads` with blocking=True, where it may read the database (never on
+# the event loop, never holding up the writer).
+CandidatesHook = Callable[[Workspace, IngestResult, str, bool], Any]
 candidates_hook: CandidatesHook | None = None
+MISS = object()
 
 # Threads for database reads that answer a request (the candidates here, the
 # bubble's endpoints in pavior.api.messenger): off the event loop, and beside
@@ -220,7 +224,10 @@ async def _candidates(
     """The batch is stored whatever happens here: a failure only leaves the
     answer without its messages (the snippet asks again with its next batch)."""
     try:
-        return await run_db(functools.partial(hook, workspace, result, version))
+        answer = hook(workspace, result, version, False)
+        if answer is MISS:
+            answer = await run_db(functools.partial(hook, workspace, result, version, True))
+        return answer
     except Exception:
         log.exception("the user's in-site messages could not be added to the answer")
         return None
