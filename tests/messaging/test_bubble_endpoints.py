@@ -237,3 +237,12 @@ def test_the_event_loop_form_reads_no_database(ws: Any, django_assert_num_querie
     assert first is delivery.NOT_CACHED or first["candidates"]
     answer = delivery.tracking_answer(ws, person, False, "")
     assert answer is not None and answer["launcher"] is True
+
+
+def test_rate_limited_like_the_intake(served: Any, ws: Any, rate_limits: Any) -> None:
+    seen(served, ws)
+    rate_limits.PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS = 3
+    codes = [messenger(served, "messages", ws.app_id, ADA) for _ in range(4)]
+    assert [r.status_code for r in codes[:2]] == [200, 200]
+    assert codes[-1].status_code == 429 and int(codes[-1].headers["retry-after"]) > 0
+    assert error_of(codes[-1])["code"] == "rate_limited"

@@ -93,14 +93,15 @@
     return user ? user.app_id + "\n" + (user.id || "") + "\n" + (user.email || "") : null;
   }
 
-  function body(items) {
+  function body(items, leaving) {
     var b = {
       app_id: items[0].a, user: items[0].u, sent_at: Date.now(),
       events: items.map(function (x) { return x.e; })
     };
-    // The current user's batches ask for their in-site messages: the answer
-    // carries them only when they differ from the version held here.
-    if (items[0].k === userKey()) b.messages_version = mver;
+    // The current user's batches ask for their in-site messages (not on the
+    // way out: nobody reads that answer); it carries them only when they
+    // differ from the version held here.
+    if (!leaving && items[0].k === userKey()) b.messages_version = mver;
     return JSON.stringify(b);
   }
 
@@ -129,7 +130,7 @@
     if (sending && !leaving) return;
     var items = nextBatch();
     if (!items) return;
-    var payload = body(items);
+    var payload = body(items, leaving);
     var url = base + "/api/v1/track";
     if (leaving) {
       // The page is going away: hand the batch to the browser. It stays in
