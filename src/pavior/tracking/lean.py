@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 
 from pavior import rate_limits
@@ -74,10 +75,22 @@ CandidatesHook = Callable[[Workspace, IngestResult, str, bool], Any]
 candidates_hook: CandidatesHook | None = None
 MISS = object()
 
+
 # Threads for database reads that answer a request (the candidates here, the
 # bubble's endpoints in pavior.api.messenger): off the event loop, and beside
 # the one writer thread rather than in its queue.
-db_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pavior-db")
+def _db_thread_count() -> int:
+    """16: the bubble's "show" waits on the database more than it computes, and
+    16 threads served twice the shows of 8 (docs/benchmarks-messages.md); fewer
+    when PostgreSQL's connection pool is smaller, leaving some of it to the
+    writer and to Django's requests."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict) and pool.get("max_size"):
+        return max(2, min(16, int(pool["max_size"]) - 4))
+    return 16
+
+
+db_threads = ThreadPoolExecutor(max_workers=_db_thread_count(), thread_name_prefix="pavior-db")
 
 T = TypeVar("T")
 
