@@ -27,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 
 from pavior.counter_cache import CounterFileCache
@@ -47,6 +48,26 @@ class RateLimited(Exception):  # noqa: N818 - the name says what happened, as Ht
         return f"Too many requests ({self.what}); retry after {self.retry_after} seconds"
 
 
+_process_cache: tuple[Any, BaseCache] | None = None
+
+
+def _cache() -> BaseCache:
+    """One cache object for the whole process.
+
+    Not `caches[CACHE]`: Django keeps its cache objects per asyncio task under
+    ASGI, so every request would make a new one, and with it a new Redis
+    connection pool (a TCP connect per request) or a counter-file cache that
+    sweeps its directory at once. Made again if the settings change (tests).
+    """
+    global _process_cache
+    conf = settings.CACHES[CACHE]
+    current = _process_cache
+    if current is None or current[0] is not conf:
+        current = (conf, caches.create_connection(CACHE))
+        _process_cache = current
+    return current[1]
+
+
 def _count(keys: list[str], timeout: int) -> list[int]:
     """Add one to each counter (created with `timeout` when new); their new values.
 
@@ -54,7 +75,7 @@ def _count(keys: list[str], timeout: int) -> list[int]:
     The counter-file cache: one locked file update each. Any other cache:
     add then incr.
     """
-    cache = caches[CACHE]
+    cache = _cache()
     if isinstance(cache, RedisCache):
         names = [cache.make_and_validate_key(k) for k in keys]
         pipe = _redis_client(cache).pipeline(transaction=False)
