@@ -84,16 +84,17 @@ class CounterFileCache(BaseCache):
         return 0.0 if at is None else float(at)
 
     # --- the cache API, for integers ----------------------------------------------
-    def incr_or_start(self, key: str, timeout: int) -> int:
-        """Add one to the counter, starting it at 1 (expiring in `timeout` s) if absent."""
+    def incr_or_start(self, key: str, timeout: int, delta: int = 1) -> int:
+        """Add `delta` to the counter, starting it at `delta` (expiring in
+        `timeout` s) if absent; its new value."""
         with self._locked(key, None, create=True) as fd:
             assert fd is not None
             current = self._read(fd)
             if current is None:
-                self._write(fd, time.time() + timeout, 1)
-                return 1
-            self._write(fd, current[0], current[1] + 1)
-            return current[1] + 1
+                self._write(fd, time.time() + timeout, delta)
+                return delta
+            self._write(fd, current[0], current[1] + delta)
+            return current[1] + delta
 
     def add(
         self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
