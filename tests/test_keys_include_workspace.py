@@ -89,9 +89,7 @@ def test_every_key_includes_workspace_id_or_says_why_not() -> None:
     offending = [
         f"{table} {kind} key {columns}"
         for table, columns, kind in listed
-        if "workspace_id" not in columns
-        and table not in GLOBAL
-        and (table, columns) not in ALLOWED
+        if "workspace_id" not in columns and table not in GLOBAL and (table, columns) not in ALLOWED
     ]
     assert not offending, "keys without workspace_id:\n" + "\n".join(offending)
 
