@@ -10,6 +10,11 @@ data dir, so several `pavior serve --workers N` processes on one machine count
 together. Subjects are hashed into the key, so no API key or
 address is written to the cache in clear.
 
+The tracking intake counts on its event loop through `check_tracking_async`
+and `check_api_key_async`: the calls of one moment share one update of each
+counter, off the loop (see _Grouped), exact as one at a time. Everything else
+counts one call at a time.
+
 A fixed window lets a client send up to twice the limit across a window
 boundary; that is accepted for simplicity (the limits stop floods, they do
 not meter).
