@@ -11,8 +11,18 @@ the same body as a single-event request: the same server, socket and routing
 into the intake's ASGI app, with no parsing and no database. Pavior itself has
 no endpoint that exists only for the benchmark.
 
+The `defaults` mode measures what a user runs instead: `pavior serve` as the
+README starts it (no flags, a new data dir, SQLite, the worker, default
+logging), a workspace made with `pavior workspace create`, and no users yet:
+the 10,000 user ids are new at first and then return. It prints, for that
+server, the CORS preflight (reference), single page events while the users
+are new then returning (the first run), and single events once they all
+return (a second run). The only setting it changes is raising the tracking
+rate limits out of reach (every request comes from one address, far over the
+per-address default), so they keep counting and their cost is measured.
+
     python bench/tracking/run.py [--seconds 10] [--connections 32] [--workers 2] [--threads 1]
-                                 [--modes noop,single,batch]
+                                 [--modes defaults,noop,single,batch]
 """
 
 from __future__ import annotations
@@ -57,8 +67,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    cmd = [PAVIOR, "serve", "--no-worker", "--port", str(port), "--workers", str(workers)]
+def start_server(env: dict[str, str], port: int, workers: int | None) -> subprocess.Popen:
+    """`pavior serve` tuned for the bench, or as the README starts it (workers None)."""
+    cmd = [PAVIOR, "serve", "--port", str(port)]
+    if workers is not None:
+        cmd += ["--no-worker", "--workers", str(workers)]
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -113,22 +126,81 @@ def wrk(
     }
 
 
+# Raised out of reach (the load comes from one address), still counting.
+UNLIMITED = {
+    "PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS": "1000000000",
+    "PAVIOR_RATE_LIMIT_TRACKING_PER_KEY": "1000000000",
+}
+
+
+def run_defaults(args: argparse.Namespace) -> None:
+    """`pavior serve` as a user starts it, with users that are new, then return."""
+    data_dir = tempfile.mkdtemp(prefix="pavior-bench-defaults-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAVIOR_")}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env |= {"PAVIOR_DATA_DIR": data_dir, **UNLIMITED}
+    port = free_port()
+    server = start_server(env, port, None)  # migrates the new data dir
+    base = f"http://127.0.0.1:{port}"
+    try:
+        out = subprocess.run(
+            [PAVIOR, "workspace", "create", "Bench", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        app_id = json.loads(out)["app_id"]
+        c, t, secs = args.connections, args.threads, args.seconds
+        print(
+            f"defaults: `pavior serve` (no flags), new data dir, sqlite, connections={c} "
+            f"wrk_threads={t} seconds={secs} cores={os.cpu_count()} "
+            f"load={os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        new = wrk(base, "single", app_id, secs, c, t)
+        ref = wrk(base, "noop", app_id, secs, c, t)
+        back = wrk(base, "single", app_id, secs, c, t)
+        half = wrk(base, "single", app_id, secs, c, t, back["rps"] / 2)
+        for label, r in (("new then returning", new), ("returning", back)):
+            print(
+                f"defaults  single, {label:18} {r['rps']:7.0f} req/s "
+                f"({100 * r['rps'] / ref['rps']:.1f} % of noop; non-2xx {r['non2xx']}, "
+                f"socket errors {r['socket_errors']}, p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms)",
+                flush=True,
+            )
+        print(
+            f"defaults  noop (reference)          {ref['rps']:7.0f} req/s  |  returning at "
+            f"{back['rps'] / 2:.0f} req/s (achieved {half['rps']:.0f}): p50 "
+            f"{half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms, non-2xx {half['non2xx']}",
+            flush=True,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (each takes a core)")
-    ap.add_argument("--modes", default="noop,single,batch")
+    ap.add_argument("--modes", default="defaults,noop,single,batch")
     args = ap.parse_args()
+    modes = args.modes.split(",")
+    if "defaults" in modes:
+        run_defaults(args)
+        modes.remove("defaults")
+        if not modes:
+            return
     data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
     env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
     # The load comes from one address, far over the per-address limit: raise the
     # limits out of the way but keep them counting, so their cost is measured.
-    env |= {
-        "PAVIOR_RATE_LIMIT_TRACKING_PER_ADDRESS": "1000000000",
-        "PAVIOR_RATE_LIMIT_TRACKING_PER_KEY": "1000000000",
-    }
+    env |= UNLIMITED
     db = "postgresql" if env.get("DATABASE_URL") else "sqlite"
     if db == "postgresql":
         admin, name = env["DATABASE_URL"].rsplit("/", 1)
@@ -161,7 +233,7 @@ def main() -> None:
             f"wrk_threads={args.threads} seconds={args.seconds} cores={os.cpu_count()} "
             f"load={os.getloadavg()[0]:.1f}"
         )
-        for mode in args.modes.split(","):
+        for mode in modes:
             sat = wrk(base, mode, app_id, args.seconds, args.connections, args.threads)
             half_rate = sat["rps"] / 2
             half = wrk(base, mode, app_id, args.seconds, args.connections, args.threads, half_rate)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +22,11 @@ def uvicorn_options() -> dict[str, Any]:
     return {"lifespan": "off", "forwarded_allow_ips": settings.PAVIOR_TRUSTED_PROXIES}
 
 
+# Past this, more processes mostly add database connections (each process
+# keeps a pool); pass --workers to go further.
+MAX_DEFAULT_WORKERS = 8
+
+
 # Shared with every package's cli.py (in workspaces/cli.py: they may not import this
 # module, which sits above them all and registers their commands).
 from pavior.workspaces.cli import fail, invoked_as, setup_django  # noqa: E402
@@ -36,12 +42,23 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Do not run the background worker.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
-def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help=(
+        f"Web processes [default: with REDIS_URL one per CPU core, at most "
+        f"{MAX_DEFAULT_WORKERS}; without it 1]."
+    ),
+)
+def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
     """Migrate the database if needed, then serve everything in one command."""
     setup_django()  # migrates the database if needed
     from django.conf import settings
 
+    from pavior import db_statistics
+
+    db_statistics.refresh_quietly()  # a fresh install has none; the worker keeps them
+    workers = workers or default_workers(bool(settings.REDIS_URL))
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
@@ -67,6 +84,22 @@ def serve(host: str, port: int, no_worker: bool, workers: int) -> None:
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+
+def default_workers(shared_cache: bool) -> int:
+    """With a shared cache (REDIS_URL), one web process per CPU core this process
+    may use, at most MAX_DEFAULT_WORKERS: each has its own event loop and
+    tracking writer, and Python's GIL binds one process to one core. Without
+    it, one: the live attributes (pavior.tracking.live) are then kept in the
+    process's memory, and a second process would not see the first one's.
+    """
+    if not shared_cache:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def _die_with_parent() -> None:
@@ -106,10 +139,13 @@ def _print_first_steps(host: str, port: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the background worker (imports and other long jobs)."""
+    """Run the background worker (imports and other long jobs; planner statistics)."""
     setup_django()
     from django.core.management import call_command
 
+    from pavior import db_statistics
+
+    db_statistics.start_refreshing()
     call_command("db_worker", interval=0.5)
 
 

@@ -30,13 +30,14 @@ SWEEP_EVERY_SECONDS = 60
 # A counter is deleted only this long after it expired: by then no process is
 # still counting into it (rate-limit keys name their window).
 SWEEP_GRACE_SECONDS = 60
+# When each directory was last swept (monotonic seconds), in this process.
+_last_sweep: dict[str, float] = {}
 
 
 class CounterFileCache(BaseCache):
     def __init__(self, location: str, params: dict[str, Any]):
         super().__init__(params)
         self._dir = location
-        self._last_sweep = 0.0
 
     # --- the file of one key ------------------------------------------------
     def _path(self, key: str, version: int | None) -> str:
@@ -83,16 +84,17 @@ class CounterFileCache(BaseCache):
         return 0.0 if at is None else float(at)
 
     # --- the cache API, for integers ----------------------------------------------
-    def incr_or_start(self, key: str, timeout: int) -> int:
-        """Add one to the counter, starting it at 1 (expiring in `timeout` s) if absent."""
+    def incr_or_start(self, key: str, timeout: int, delta: int = 1) -> int:
+        """Add `delta` to the counter, starting it at `delta` (expiring in
+        `timeout` s) if absent; its new value."""
         with self._locked(key, None, create=True) as fd:
             assert fd is not None
             current = self._read(fd)
             if current is None:
-                self._write(fd, time.time() + timeout, 1)
-                return 1
-            self._write(fd, current[0], current[1] + 1)
-            return current[1] + 1
+                self._write(fd, time.time() + timeout, delta)
+                return delta
+            self._write(fd, current[0], current[1] + delta)
+            return current[1] + delta
 
     def add(
         self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -156,10 +158,12 @@ class CounterFileCache(BaseCache):
             return []
 
     def _sweep(self) -> None:
+        # Per directory and process, not per object: Django may make a cache
+        # object per thread or asyncio task, and each would sweep at once.
         now = time.monotonic()
-        if now - self._last_sweep < SWEEP_EVERY_SECONDS:
+        if now - _last_sweep.get(self._dir, 0.0) < SWEEP_EVERY_SECONDS:
             return
-        self._last_sweep = now
+        _last_sweep[self._dir] = now
         cutoff = time.time() - SWEEP_GRACE_SECONDS
         for name in self._files():
             path = os.path.join(self._dir, name)

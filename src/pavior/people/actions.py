@@ -258,6 +258,46 @@ def upsert_user(
     return result
 
 
+def create_users_by_id(
+    workspace: Workspace, user_ids: list[str], *, trust: Trust
+) -> dict[str, Person]:
+    """New users known only by their id, made as `upsert_user(workspace, {"id": …})`
+    makes each (same checks, same first_known_at, same user_changed on commit),
+    in one INSERT: the tracking writer's flush creates its new visitors this way.
+
+    Returns them by id. An id the checks refuse is left out (its caller's own
+    path then says why), and so is every id when one of them exists already
+    (another process made it first): the caller finds or creates those one by
+    one. Runs inside the caller's transaction.
+    """
+    lookup = attribute_lookup(workspace)
+    now = timezone.now()
+    people: list[Person] = []
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            prepared = prepare_write(
+                {"id": user_id},
+                lookup,
+                trust=trust,
+                max_string_length=settings.PAVIOR_MAX_STRING_LENGTH,
+            )
+        except PaviorError:
+            continue
+        if prepared.get("id") != user_id:
+            continue
+        person = Person(workspace=workspace, external_id=user_id, first_known_at=now)
+        _apply_values(person, prepared, lookup)
+        people.append(person)
+    try:
+        with transaction.atomic():
+            Person.objects.bulk_create(people)
+    except IntegrityError:
+        return {}
+    for person in people:
+        _announce(person, None)
+    return {person.external_id: person for person in people}
+
+
 def _keep_others_email(workspace: Workspace, prepared: dict[str, Any]) -> list[PaviorError]:
     """Leave an unproven email out of the write when another user has it: the
     call's user keeps their id and the email stays where it was (SPEC §6)."""

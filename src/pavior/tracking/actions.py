@@ -10,7 +10,7 @@ one so that a refused attribute is reported without losing the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -182,15 +182,23 @@ def only_derived(events: Iterable[Event]) -> bool:
 
 def publish_live(workspace: Workspace, result: IngestResult) -> None:
     """Fold the committed batch into the live attributes (a cache, not the database)."""
-    person = result.person
-    if person is None:
-        return
-    # `hide` is no website event (it moves no visit or time) but ends the live state.
-    website = [(e.at, e.type, e.url) for e in result.fresh if e.website or e.type == live.HIDE]
-    if website:
-        live.record_live(workspace.pk, person.external_id, website)
-    if any(e.type == "shutdown" for e in result.fresh):
-        live.forget_live(workspace.pk, person.external_id)
+    publish_live_all([(workspace, result)])
+
+
+def publish_live_all(committed: Sequence[tuple[Workspace, IngestResult]]) -> None:
+    """publish_live for every committed batch of a flush, in one cache update."""
+    updates = []
+    for workspace, result in committed:
+        person = result.person
+        if person is None:
+            continue
+        # `hide` is no website event (it moves no visit or time) but ends the live state.
+        website = [(e.at, e.type, e.url) for e in result.fresh if e.website or e.type == live.HIDE]
+        ended = any(e.type == "shutdown" for e in result.fresh)
+        if website or ended:
+            updates.append((workspace.pk, person.external_id, website, ended))
+    if updates:
+        live.record_live_many(updates)
 
 
 def _find_or_create(

@@ -14,9 +14,12 @@ first stores all of those in a flush together:
 4. one executemany UPDATE (a single pipelined round trip on PostgreSQL)
    writes every changed user.
 
-Batches this cannot take (a new user, attributes to write, a user or a
-message id that two batches of the flush share) are left to the one-batch
-path, in the same transaction.
+New users known by an id alone (the snippet's anonymous or signed-in visitor
+on a first page view) are made first, all in one INSERT
+(pavior.people.actions.create_users_by_id, the same rule as one by one).
+Batches this cannot take (a new user with an email, attributes to write, a
+user or a message id that two batches of the flush share) are left to the
+one-batch path, in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from pavior.core.attributes import Trust
+from pavior.people.actions import create_users_by_id
 from pavior.people.models import Person
 from pavior.tracking.actions import Event, Identity, IngestResult, derive, only_derived
 from pavior.tracking.geoip import Place
@@ -40,6 +45,7 @@ class Batch(Protocol):
     received_at: datetime
     place: Place | None
     verified: bool
+    trust: Trust
 
 
 def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
@@ -51,6 +57,7 @@ def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
     if not picked:
         return {}
     people = _lock_people([batches[i] for i in picked])
+    people |= _create_new([batches[i] for i in picked if _key(batches[i]) not in people])
     # A batch whose verification differs from its user's (a first verified call
     # to record, an unverified one to refuse: actions.admit) goes one by one.
     picked = [
@@ -108,6 +115,24 @@ def _simple(batches: Sequence[Batch]) -> list[int]:
             for e in batches[i].events
         )
     ]
+
+
+def _create_new(batches: list[Batch]) -> dict[tuple[int, str], Person]:
+    """The new users of these batches that an id alone makes (no email to match
+    or attach), workspace by workspace."""
+    by_workspace: dict[int, tuple[Workspace, Trust, list[str]]] = {}
+    for b in batches:
+        identity = b.identity
+        if identity.user_id and not (identity.email or identity.proven_email or identity.signed):
+            assert b.workspace is not None
+            ws, trust, ids = by_workspace.setdefault(b.workspace.pk, (b.workspace, b.trust, []))
+            if b.trust is trust:
+                ids.append(identity.user_id)
+    made: dict[tuple[int, str], Person] = {}
+    for pk, (ws, trust, ids) in sorted(by_workspace.items()):
+        for user_id, person in create_users_by_id(ws, ids, trust=trust).items():
+            made[(pk, user_id)] = person
+    return made
 
 
 def _lock_people(batches: list[Batch]) -> dict[tuple[int, str], Person]:

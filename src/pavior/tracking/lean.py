@@ -140,13 +140,14 @@ class TooManyRequests(PaviorError):
         self.retry_after = retry_after
 
 
-def _check_rate(key: str, trust: Trust, request: Request) -> None:
+async def _check_rate(key: str, trust: Trust, request: Request) -> None:
     """The limits of pavior.rate_limits: per secret key, or per app_id and per
-    client address for calls made from browsers."""
+    client address for calls made from browsers (counted without blocking the
+    event loop, together with the process's other calls of the moment)."""
     if trust is Trust.SECRET:
-        retry = rate_limits.check_api_key(key)
+        retry = await rate_limits.check_api_key_async(key)
     else:
-        retry = rate_limits.check_tracking(key, request.ip())
+        retry = await rate_limits.check_tracking_async(key, request.ip())
     if retry:
         raise TooManyRequests(retry, "write key or address")
 
@@ -211,7 +212,7 @@ async def _track(request: Request) -> dict[str, Any]:
     app_id, identity, events, version = parse_request(
         request.body, request.header("content-encoding"), request.received_at
     )
-    _check_rate(app_id, Trust.BROWSER, request)
+    await _check_rate(app_id, Trust.BROWSER, request)
     job = Job(app_id, identity, events, request.received_at, request.place())
     (outcome,) = await writer.write(job)
     if isinstance(outcome, PaviorError):
@@ -255,7 +256,7 @@ async def _segment(request: Request, kind: str | None) -> dict[str, Any]:
         kind,
         request.received_at,
     )
-    _check_rate(call.key, call.trust, request)
+    await _check_rate(call.key, call.trust, request)
     place = request.place() if call.trust is Trust.BROWSER else None
     # The jobs of one call share one look-up of the write key.
     key_check = functools.cache(authenticate)

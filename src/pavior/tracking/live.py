@@ -13,7 +13,7 @@ visit goes on: a glance at another tab is not a new session.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,8 +83,46 @@ def record_live(
     A `hide` marks the state hidden; any later website event of the same
     visit clears the mark and the visit goes on.
     """
-    key = _key(workspace_id, user_id)
-    state: dict[str, Any] | None = cache.get(key)
+    record_live_many([(workspace_id, user_id, list(events), False)])
+
+
+def record_live_many(
+    updates: Sequence[tuple[int, str, list[tuple[datetime, str, str | None]], bool]],
+) -> None:
+    """record_live for several users at once, each (workspace id, user id,
+    events, ended): one get_many and one set_many for all of them (two Redis
+    round trips for a whole flush of the tracking writer, not two per user).
+    `ended` (a `shutdown`: the user left) drops the state after its events."""
+    keys = [_key(workspace_id, user_id) for workspace_id, user_id, _, _ in updates]
+    states: dict[str, Any] = cache.get_many(list(dict.fromkeys(keys)))
+    changed: set[str] = set()
+    ended: set[str] = set()
+    for key, (_, _, events, gone) in zip(keys, updates, strict=True):
+        state, moved = _fold(states.get(key), events)
+        if moved and state is not None:
+            states[key] = state
+            changed.add(key)
+        if gone:  # the next batch of this user in the list starts a new state
+            states[key] = None
+            changed.discard(key)
+            ended.add(key)
+        elif moved:
+            ended.discard(key)  # a later batch of the same user came back
+    now = clock.now().timestamp()
+    gap = SESSION_GAP.total_seconds()
+    # One timeout for all: a state read after its visit would have ended is
+    # refused by get_live_state, so a key that outlives its visit is harmless.
+    fresh = {k: states[k] for k in changed - ended if gap - (now - states[k]["last_at"]) > 0}
+    if fresh:
+        cache.set_many(fresh, timeout=gap)
+    if ended:
+        cache.delete_many(list(ended))
+
+
+def _fold(
+    state: dict[str, Any] | None, events: Iterable[tuple[datetime, str, str | None]]
+) -> tuple[dict[str, Any] | None, bool]:
+    """The live state after the events, and whether they changed it."""
     gap = SESSION_GAP.total_seconds()
     changed = False
     for at_dt, kind, url in sorted(events, key=lambda e: e[0]):
@@ -112,10 +150,7 @@ def record_live(
         state["hidden_at"] = None
         state["last_at"] = at
         changed = True
-    if state is not None and changed:
-        remaining = gap - (clock.now().timestamp() - state["last_at"])
-        if remaining > 0:
-            cache.set(key, state, timeout=remaining)
+    return state, changed
 
 
 def forget_live(workspace_id: int, user_id: str) -> None:

@@ -35,7 +35,7 @@ from pavior.tracking.actions import (
     Identity,
     IngestResult,
     check_identity,
-    publish_live,
+    publish_live_all,
     store,
 )
 from pavior.tracking.bulk import store_simple
@@ -206,10 +206,14 @@ def flush(jobs: list[Job]) -> None:
         for job in ready:
             job.done(unavailable())
         return
+    publish_live_all(
+        [
+            (job.workspace, outcome)
+            for job, outcome in zip(ready, outcomes, strict=True)
+            if isinstance(outcome, IngestResult) and job.workspace is not None
+        ]
+    )
     for job, outcome in zip(ready, outcomes, strict=True):
-        if isinstance(outcome, IngestResult):
-            assert job.workspace is not None
-            publish_live(job.workspace, outcome)
         job.done(outcome)
 
 

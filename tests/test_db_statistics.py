@@ -1,0 +1,56 @@
+"""A new install gets planner statistics (nothing else would run ANALYZE on
+SQLite, and PostgreSQL's autovacuum waits for enough changes): refresh() gives
+the people table statistics once it has rows, on both engines; the worker
+repeats it (pavior.db_statistics.start_refreshing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from pavior import db_statistics
+from pavior.people.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TABLE = Person._meta.db_table
+
+
+def has_statistics() -> bool:
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cur.fetchone() is None:
+                return False
+            cur.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = %s", [TABLE])
+        else:
+            cur.execute(
+                "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+                "AND tablename = %s",
+                [TABLE],
+            )
+        return cur.fetchone()[0] > 0
+
+
+def test_a_filled_new_table_gets_statistics(workspace: Any) -> None:
+    Person.objects.bulk_create(
+        [Person(workspace=workspace, external_id=f"u{i}") for i in range(500)]
+    )
+    assert not has_statistics()
+    db_statistics.refresh()
+    assert has_statistics()
+
+
+def test_the_worker_refreshes_in_the_background(workspace: Any) -> None:
+    import time
+
+    Person.objects.bulk_create(
+        [Person(workspace=workspace, external_id=f"u{i}") for i in range(500)]
+    )
+    db_statistics.start_refreshing(every=3600)  # its first refresh is at once
+    deadline = time.monotonic() + 20
+    while not has_statistics() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert has_statistics()
