@@ -65,8 +65,10 @@ ALLOWED_HOSTS = [h.strip() for h in env("PAVIOR_ALLOWED_HOSTS", "*").split(",") 
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in env("PAVIOR_CSRF_TRUSTED_ORIGINS").split(",") if o.strip()
 ]
-# Public base URL used in the install snippet and email links; empty = the request's own.
-SITE_URL = env("PAVIOR_SITE_URL").rstrip("/")
+# Public base URL put into the install snippet and email links (SPEC §10:
+# PAVIOR_BASE_URL; PAVIOR_SITE_URL is its older name). Empty = the request's own,
+# which emails cannot use: sending email needs it set (docs/email.md).
+SITE_URL = (env("PAVIOR_BASE_URL") or env("PAVIOR_SITE_URL")).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "pavior.tracking",
     "pavior.imports",
     "pavior.segments",
+    "pavior.messaging",
     "pavior.web",
 ]
 

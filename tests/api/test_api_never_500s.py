@@ -46,7 +46,12 @@ def seeded_key(new_workspace, api):
         api.post("/attributes", {"name": name, "type": type_})
     api.put("/users/u1", {"email": "a@example.com", "plan": "pro", "seats": 3})
     api.put("/users/u2", {"renewal_at": "2024-05-01T00:00:00Z"})
+    made = api.post("/messages", {"channel": "in_app", "title": "t", "body": "b"})
+    SEEDED["message"] = str(made.json()["id"])
     return new_workspace.api_key
+
+
+SEEDED: dict[str, str] = {}
 
 
 def call(client: Any, key: str, method: str, path: str, data: bytes) -> Any:
@@ -158,7 +163,37 @@ def body_for(method: str, path: str) -> st.SearchStrategy[Any]:
             st.sampled_from(["timezone", "identity_verification", "snippet_creates_attributes"]),
             nasty.value(),
         )
+    if path.endswith("/messages") or "/messages/" in path:
+        fields = {"channel": st.one_of(st.sampled_from(["in_app", "email"]), nasty.scalar()),
+                  "status": st.one_of(st.sampled_from(["draft", "live", "paused"]), nasty.scalar()),
+                  "kind": nasty.value(), "title": nasty.text(), "subject": nasty.text(),
+                  "body": nasty.text(), "audience": filters(), "rules": rules(),
+                  "delivery": nasty.value(), "starts_at": nasty.date_value(),
+                  "ends_at": nasty.date_value()}  # fmt: skip
+        return st.fixed_dictionaries({}, optional=fields)
     return st.dictionaries(nasty.text(), nasty.value(), max_size=3)
+
+
+LIVE = ["current_page_url", "time_on_current_page", "current_session_duration",
+        "interacted_in_current_session", "plan"]  # fmt: skip
+
+
+def rules() -> st.SearchStrategy[Any]:
+    one = st.fixed_dictionaries(
+        {
+            "attribute": st.one_of(st.sampled_from(LIVE), nasty.text()),
+            "op": st.one_of(st.sampled_from(["eq", "contains", "gte", "lte"]), nasty.text()),
+            "value": nasty.value(),
+        }
+    )
+    groups = st.recursive(
+        one,
+        lambda inner: st.dictionaries(
+            st.sampled_from(["and", "or"]), st.lists(inner, min_size=1, max_size=3), min_size=1
+        ),
+        max_leaves=6,
+    )
+    return st.one_of(groups, nasty.value())
 
 
 def request_for(method: str, path: str) -> st.SearchStrategy[tuple[str, bytes]]:
@@ -180,7 +215,7 @@ def known_requests(method: str, path: str) -> list[tuple[str, bytes]]:
     known = [
         (re.sub(r"\{\w+\}", v, path), b"{}") for v in ("%00", "a%00b", "%ED%A0%80", "x" * 1001)
     ]
-    url = re.sub(r"\{\w+\}", "u1", path)
+    url = re.sub(r"\{\w+\}", SEEDED["message"] if "/messages/" in path else "u1", path)
     bodies: list[Any] = [nasty.DEEP_LIST, nasty.DEEP_OBJECT, {"x": nasty.HUGE}]
     if path.endswith(("/users/search", "/users/count")):
         days = ("9999-12-31", "0001-01-01")
@@ -222,6 +257,17 @@ def known_requests(method: str, path: str) -> list[tuple[str, bytes]]:
         bodies += [{"name": t, "filter": {"attribute": "plan", "op": "eq", "value": "pro"}}
                    for t in nasty.NASTY_TEXT]  # fmt: skip
         bodies += [{"name": "s", "filter": {"segment": s}} for s in (10**30, "x", [])]
+    if path.endswith("/messages") or "/messages/" in path:
+        base = {"channel": "in_app", "kind": "announcement", "title": "t", "body": "b"}
+        bodies += [{**base, "starts_at": d, "ends_at": e}
+                   for d in nasty.EDGE_DATES for e in ("9999-12-31", "0001-01-01")]  # fmt: skip
+        bodies += [{**base, field: t} for field in ("title", "body", "kind", "status")
+                   for t in nasty.NASTY_TEXT]  # fmt: skip
+        on_page = {"attribute": "time_on_current_page", "op": "gte"}
+        big = (1e308, -1e308, 10**30, True)
+        bodies += [{**base, "rules": {**on_page, "value": v}} for v in big]
+        bodies += [{**base, "audience": {"segment": s}} for s in (10**30, -1, "x")]
+        bodies += [{**base, "rules": nasty.DEEP_OBJECT}, {**base, "status": "archived"}]
     return known + [(url, nasty.to_json(body).encode()) for body in bodies]
 
 

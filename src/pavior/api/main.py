@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from pavior.api import attributes, errors, reports, segments, users, workspace
+from pavior.api import attributes, errors, messages, reports, segments, users, workspace
 from pavior.api.auth import ApiKeyAuth
 from pavior.core.json_input import parse_json
 from pavior.imports import api as imports_api
@@ -41,3 +41,4 @@ api.add_router("", tracking_api.router)
 api.add_router("", imports_api.router)
 api.add_router("", segments.router)
 api.add_router("", reports.router)
+api.add_router("", messages.router)

@@ -110,3 +110,63 @@ class SegmentOut(Schema):
     created_at: str
     updated_at: str
     count: int | None = None
+
+
+class MessageIn(Strict):
+    channel: Any  # in_app | email; checked by the core's message rules
+    status: Any = "draft"
+    kind: Any = None
+    title: Any = None
+    subject: Any = None
+    body: Any = None
+    audience: dict[str, Any] | None = None
+    rules: dict[str, Any] | None = None
+    delivery: Any = None
+    starts_at: Any = None
+    ends_at: Any = None
+    sender_name: Any = None
+
+
+class MessagePatch(Strict):
+    status: Any = None
+    kind: Any = None
+    title: Any = None
+    subject: Any = None
+    body: Any = None
+    audience: dict[str, Any] | None = None
+    rules: dict[str, Any] | None = None
+    delivery: Any = None
+    starts_at: Any = None
+    ends_at: Any = None
+    sender_name: Any = None
+
+
+class MessageOut(Schema):
+    id: int
+    channel: str
+    kind: str | None
+    status: str
+    title: str
+    subject: str
+    body: str
+    body_html: str
+    audience: dict[str, Any] | None
+    rules: dict[str, Any] | None
+    delivery: str | None
+    starts_at: str | None
+    ends_at: str | None
+    sender_name: str
+    created_at: str
+    updated_at: str
+    went_live_at: str | None
+
+
+class MessageStatsOut(Schema):
+    sent: int
+    shown: int
+    dismissed: int
+    clicked: int
+    unsubscribed: int
+    failed: int
+    skipped: int
+    pending: int

@@ -397,6 +397,21 @@ def referenced_attributes(node: Node | None) -> set[str]:
     return names
 
 
+def attribute_names(data: object) -> set[str]:
+    """Attribute names a filter's JSON names directly (not through segments)."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        raw = data.get("attribute")
+        if isinstance(raw, str):
+            found.add(raw)
+        for kind in ("and", "or"):
+            items = data.get(kind)
+            if isinstance(items, list):
+                for item in items:
+                    found |= attribute_names(item)
+    return found
+
+
 def segment_ids(data: object) -> set[int]:
     """Ids of the segments a filter's JSON names directly (not through them)."""
     found: set[int] = set()

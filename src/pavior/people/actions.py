@@ -25,6 +25,7 @@ from pavior.core.attributes import (
 from pavior.core.dates import to_epoch
 from pavior.core.errors import Conflict, InvalidValue, LimitExceeded, NotFound, PaviorError
 from pavior.core.identity import may_attach_by_email
+from pavior.core.names import render_name
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people import hooks
 from pavior.people.models import AttributeDefinition, Person
@@ -153,9 +154,22 @@ def delete_attribute(workspace: Workspace, name: str) -> None:
     with transaction.atomic():
         _lock_workspace(workspace)
         d = deletable_definition(workspace, name)
+        users = attribute_users(workspace, d.name)
+        if users:
+            raise Conflict(
+                f"{render_name(d.name)} is in use: {'; '.join(users)}. "
+                "Change or delete those first (archiving hides it without losing values)",
+                field="name",
+                code="attribute_in_use",
+            )
         _remove_custom_key(workspace, d.name)
         d.delete()
         hooks.attribute_deleted.emit(hooks.AttributeDeleted(workspace.pk, d.name))
+
+
+def attribute_users(workspace: Workspace, name: str) -> list[str]:
+    """What uses a custom attribute (segments, messages), by the checks of packages above."""
+    return [found for check in hooks.attribute_in_use_checks for found in check(workspace.pk, name)]
 
 
 def _remove_custom_key(workspace: Workspace, name: str) -> None:
@@ -395,3 +409,22 @@ def erase_user(workspace: Workspace, user_id: str) -> None:
         deleted, _ = Person.objects.filter(workspace=workspace, external_id=user_id).delete()
         if not deleted:
             raise NotFound(f'No user with id "{user_id}"', field="id")
+
+
+def set_subscription_by_user(person: Person, subscribed: bool) -> bool:
+    """The user's own choice about email (SPEC §7): the only write that may resubscribe.
+
+    Called inside the caller's transaction (messaging records how and when).
+    Returns whether the value moved.
+    """
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    new = merge_subscription(locked.email_subscription, subscribed, by_user=True)
+    if new == locked.email_subscription:
+        person.email_subscription = new
+        return False
+    before = _snapshot(locked)
+    locked.email_subscription = new
+    locked.save(update_fields=["email_subscription", "updated_at"])
+    person.email_subscription = new
+    _announce(locked, before)
+    return True

@@ -95,3 +95,10 @@ user_changed: Hook[UserChanged] = Hook("user_changed")
 email_subscription_changed: Hook[EmailSubscriptionChanged] = Hook("email_subscription_changed")
 attribute_used: Hook[AttributeUsed] = Hook("attribute_used")
 attribute_deleted: Hook[AttributeDeleted] = Hook("attribute_deleted")
+
+
+# Asked before a custom attribute is deleted, inside the delete's transaction:
+# each check gets (workspace_id, name) and returns sentences naming what uses
+# the attribute (segments, messages); any sentence refuses the delete (409).
+AttributeInUseCheck = Callable[[int, str], list[str]]
+attribute_in_use_checks: list[AttributeInUseCheck] = []

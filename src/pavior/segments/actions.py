@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 
 from pavior.core.errors import Conflict, show_value
-from pavior.core.filters import segment_ids
+from pavior.core.filters import attribute_names, segment_ids
 from pavior.core.segment_names import clean_segment_name
 from pavior.people.hooks import AttributeDeleted, AttributeUsed
 from pavior.people.models import AttributeDefinition, Person
@@ -174,3 +174,12 @@ def delete_segment(workspace: Workspace, segment_id: int) -> None:
                 code="segment_in_use",
             )
         segment.delete()
+
+
+def segments_naming_attribute(workspace_id: int, name: str) -> list[str]:
+    """Registered in people.hooks.attribute_in_use_checks: segments whose filter names it."""
+    return [
+        f"segment {show_value(s.name)} ({s.pk}) filters on it"
+        for s in Segment.objects.filter(workspace_id=workspace_id).order_by("name", "id")
+        if name in attribute_names(s.filter)
+    ]

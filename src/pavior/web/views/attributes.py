@@ -102,6 +102,7 @@ def delete_attribute(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, e.message)
         return redirect("/attributes/")
     count = ws.people.filter(**{"custom__has_key": name}).count()
+    in_use = actions.attribute_users(ws, name)
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm_name", "") != name:
@@ -122,6 +123,7 @@ def delete_attribute(request: HttpRequest, name: str) -> HttpResponse:
             "definition": d,
             "rendered": render_name(name),
             "count": count,
+            "in_use": in_use,
             "error": error,
         },
         status=400 if error else 200,
