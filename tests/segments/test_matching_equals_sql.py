@@ -62,6 +62,9 @@ STORED_TEXT = (
 )
 NUMBERS = [0, -0.0, 1, -1, 2.5, -2.5, 0.1, 3, 10, 2**53, 2**53 + 1, 1e15, 1e300, 2**63 - 1]
 NUMBER = st.sampled_from(NUMBERS) | st.integers(-20, 20) | st.floats(-30, 30, width=32)
+# Filter values stay below 2**63: PostgreSQL's jsonb keeps a saved segment's
+# 1e300 as a 301-digit integer, which no longer parses as a number value.
+FILTER_NUMBER = NUMBER.filter(lambda x: abs(x) < 2**63)
 INT4 = st.sampled_from([0, 1, 3, 10, 2**31 - 1, -(2**31)]) | st.integers(-20, 20)
 DAYS = [0, 1, 2, 3, 7, 30]
 
@@ -135,7 +138,7 @@ def condition(tz_name: str, now: datetime) -> st.SearchStrategy[dict[str, Any]]:
         elif kind == AttrType.STRING:
             data["value"] = draw(TEXT)
         elif kind == AttrType.NUMBER:
-            data["value"] = draw(NUMBER)
+            data["value"] = draw(FILTER_NUMBER)
         else:
             data["value"] = draw(st.booleans())
         return data

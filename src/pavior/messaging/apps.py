@@ -6,9 +6,14 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
+        from pavior.messaging import targeting
         from pavior.messaging.queries import live_message_check, messages_naming_attribute
-        from pavior.people.hooks import attribute_in_use_checks
-        from pavior.segments.hooks import segment_in_use_checks
+        from pavior.people.hooks import attribute_in_use_checks, user_changed
+        from pavior.segments.hooks import segment_changed, segment_in_use_checks
+
+        # Candidate caches follow users' attributes and segment edits.
+        user_changed.subscribe(targeting.user_changed)
+        segment_changed.subscribe(targeting.segment_changed)
 
         if live_message_check not in segment_in_use_checks:
             segment_in_use_checks.append(live_message_check)
