@@ -174,10 +174,7 @@ def _compile(workspace: Workspace, version: int) -> _Compiled:
         .order_by("id")
     )
     tz_name = workspace.timezone or "UTC"
-    try:
-        tz = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
+    tz = _zone(workspace)
     dialect = database_dialect()
     lookup = attribute_lookup(workspace)
     resolver = segment_resolver(workspace)
@@ -228,13 +225,33 @@ def clear_compiled() -> None:
 
 
 def audience_matches(workspace: Workspace, message: Message, person: Person) -> bool:
-    """Whether the user is in the message's audience now (the SQL answer: `show`
-    re-checks with the database itself)."""
+    """Whether the user is in the message's audience now (`show` re-checks it).
+
+    In memory, from the row in hand: `pavior.core.matching` gives the SQL
+    filter's answer (proved user for user by a property test), without one
+    query per message over the workspace's people.
+    """
+    node = parse_workspace_filter(workspace, message.audience or None)
+    if node is None:
+        return True
+    matcher = compile_matcher(node, _zone(workspace), dialect=database_dialect())
+    return matcher(person_values(person), clock.now())
+
+
+def audience_matches_sql(workspace: Workspace, message: Message, person: Person) -> bool:
+    """The same question asked of the database (the reference the tests hold to)."""
     node = parse_workspace_filter(workspace, message.audience or None)
     if node is None:
         return True
     qs, _ = filtered_people(workspace, node)
     return qs.filter(pk=person.pk).exists()
+
+
+def _zone(workspace: Workspace) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def candidate_form(message: Message) -> dict[str, Any]:
