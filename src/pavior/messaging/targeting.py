@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.models import Q
 from django.utils import timezone
 
@@ -75,6 +75,10 @@ class Candidates:
 # --- the workspace version -------------------------------------------------------------
 
 
+def _cache() -> Any:
+    return caches["candidates"]
+
+
 def _version_key(workspace_id: int) -> str:
     return f"pavior:messages-version:{workspace_id}"
 
@@ -84,19 +88,19 @@ def _user_key(workspace_id: int, person_id: int) -> str:
 
 
 def workspace_version(workspace_id: int) -> int:
-    value = cache.get(_version_key(workspace_id))
+    value = _cache().get(_version_key(workspace_id))
     if value is None:
-        cache.add(_version_key(workspace_id), 1, timeout=None)
-        value = cache.get(_version_key(workspace_id)) or 1
+        _cache().add(_version_key(workspace_id), 1, timeout=None)
+        value = _cache().get(_version_key(workspace_id)) or 1
     return int(value)
 
 
 def messages_changed(workspace_id: int) -> None:
     """A message of the workspace changed: every user's candidates are recomputed."""
     try:
-        cache.incr(_version_key(workspace_id))
+        _cache().incr(_version_key(workspace_id))
     except ValueError:
-        cache.add(_version_key(workspace_id), 2, timeout=None)
+        _cache().add(_version_key(workspace_id), 2, timeout=None)
 
 
 def segment_changed(event: SegmentChanged) -> None:
@@ -112,7 +116,7 @@ def user_changed(event: UserChanged) -> None:
 def forget_user(workspace_id: int, person_id: int) -> None:
     """Drop one user's cached matches: call it after recording a display, so the
     shown message is no longer a candidate."""
-    cache.delete(_user_key(workspace_id, person_id))
+    _cache().delete(_user_key(workspace_id, person_id))
 
 
 # --- the workspace's live messages, compiled -----------------------------------------
@@ -283,9 +287,9 @@ def _matches(
     """(ids of the messages whose audience the user is in, ids shown to them)."""
     seen = _read(person, compiled.reads)
     stamp = now.timestamp()
+    entry_ok = isinstance(cached, tuple) and len(cached) == 5
     if (
-        isinstance(cached, tuple)
-        and len(cached) == 5
+        entry_ok
         and cached[0] == compiled.version
         and cached[1] == seen
         and (cached[2] is None or stamp < cached[2])
@@ -293,17 +297,20 @@ def _matches(
         return cached[3], cached[4]
     values = person_values(person)
     matched = tuple(m.id for m in compiled.messages if m.matcher(values, now))
-    shown = _shown(person)
+    # Any entry of this workspace still holds the shown ids: recording a
+    # display drops the entry (forget_user).
+    same_workspace = entry_ok and cached[0][0] == compiled.version[0]
+    shown = cached[4] if same_workspace else _shown(person)
     expires = stamp + RELATIVE_TTL if compiled.relative else None
     entry = (compiled.version, seen, expires, matched, shown)
-    cache.set(_user_key(workspace.pk, person.pk), entry, USER_ENTRY_TIMEOUT)
+    _cache().set(_user_key(workspace.pk, person.pk), entry, USER_ENTRY_TIMEOUT)
     return matched, shown
 
 
 def candidates_for(workspace: Workspace, person: Person) -> Candidates:
     """The live in-site messages this user is in the audience of, not yet shown to them."""
     version_key, user_key = _version_key(workspace.pk), _user_key(workspace.pk, person.pk)
-    got = cache.get_many([version_key, user_key])
+    got = _cache().get_many([version_key, user_key])
     version = got.get(version_key)
     if version is None:
         version = workspace_version(workspace.pk)
