@@ -189,6 +189,7 @@ def main() -> None:
     backend = cache.__class__.__name__
     print(f"\n{connection.vendor}, {users:,} users, {live} live messages, cache {backend}")
     print(f"candidates per user: median {statistics.median(found)}, max {max(found)}")
+    compile_ms = statistics.median(w for w, _ in compiles) / 1000
     print(f"compile 50 audiences (once per workspace version): median {compile_ms:,.1f} ms")
     head = f"{'':30} {'wall p50':>9} {'p99':>9} {'ratio':>7} {'CPU p50':>9} {'p99':>9} {'ratio':>7}"
     print(head + "   (µs)")
