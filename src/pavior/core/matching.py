@@ -18,10 +18,11 @@ and filters holds them to it on both databases
   ``ends_with`` ignore case the way the database does: SQLite's LIKE folds
   ASCII letters only; PostgreSQL compares ``UPPER()`` of both sides, which
   upper-cases character by character (so "ß" stays "ß" and never becomes "SS").
-- Numbers: SQLite compares integers and reals exactly; PostgreSQL reads a
-  custom number as double precision, and compares a float column with
-  anything as floats (2**53 + 1 equals 2**53 there). Integer columns compare
-  exactly everywhere (``total_visits > 2.5`` is ``>= 3``).
+- Numbers: a custom number (or date) and a float column are compared with
+  the filter's value as a double (so 2**53 + 1 is sought as 2**53); SQLite
+  then compares the stored value exactly, PostgreSQL as a double too (a
+  stored 2**53 + 1 equals 2**53 there, not on SQLite). The integer column
+  compares exactly everywhere (``total_visits > 2.5`` is ``>= 3``).
 - Dates: instants. ``on`` and ``exactly_days_ago`` are calendar days in the
   workspace's time zone (midnight to midnight, so a DST day is 23 or 25 hours);
   ``more_than_days_ago N`` is "before now - N days" and ``less_than_days_ago N``
@@ -236,22 +237,29 @@ class _Compiler:
             return lambda v, now: fold(v).endswith(needle)
         raise ValueError(f"operator {op} does not apply to a string")
 
-    def as_float(self, attr: AttributeDef) -> bool:
-        """Whether this attribute is compared in double precision: on PostgreSQL a
-        custom value is cast to it, and a float column compares as floats with
-        any number. (An integer column compares exactly: the SQL rounds a
-        fractional bound the right way, see segments.queries._whole_number.)"""
-        if self.dialect != "postgresql":
-            return False
+    def float_value(self, attr: AttributeDef) -> bool:
+        """Whether the value compared with is a double: the SQL binds it to a
+        float column's or a custom value's comparison as one (2**53 + 1 becomes
+        2**53). An integer column takes an integer (the SQL rounds a fractional
+        bound the right way: segments.queries._whole_number)."""
         return not attr.builtin or attr.name in _FLOAT_COLUMNS
+
+    def float_stored(self, attr: AttributeDef) -> bool:
+        """Whether the stored value is read as a double too: PostgreSQL casts a
+        custom value to double precision; SQLite keeps JSON integers exact."""
+        return self.dialect == "postgresql" and self.float_value(attr)
+
+    def casts(self, attr: AttributeDef) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+        """(for the value, for the stored value)."""
+        return (
+            float if self.float_value(attr) else _same,
+            float if self.float_stored(attr) else _same,
+        )
 
     def compare(self, attr: AttributeDef, op: str, value: Any) -> Callable[[Any, datetime], bool]:
         """eq/ne/gt/gte/lt/lte/before/after of a stored number or instant with ``value``."""
-        if self.as_float(attr):
-            value = float(value)
-            cast: Callable[[Any], Any] = float
-        else:
-            cast = _same
+        to_value, cast = self.casts(attr)
+        value = to_value(value)
         if op == "ne":
             return lambda v, now: cast(v) != value
         cmp = _CMP[op]
@@ -264,10 +272,8 @@ class _Compiler:
         return when if attr.builtin else to_epoch(when)
 
     def between(self, attr: AttributeDef, day: date) -> Callable[[Any, datetime], bool]:
-        start, end = (self.instant(attr, t) for t in day_bounds(day, self.tz))
-        cast: Callable[[Any], Any] = _same
-        if self.as_float(attr):
-            start, end, cast = float(start), float(end), float
+        to_value, cast = self.casts(attr)
+        start, end = (to_value(self.instant(attr, t)) for t in day_bounds(day, self.tz))
         return lambda v, now: start <= cast(v) < end
 
     def date(self, attr: AttributeDef, op: str, value: Any) -> Callable[[Any, datetime], bool]:
@@ -276,10 +282,10 @@ class _Compiler:
         if op in ("more_than_days_ago", "less_than_days_ago"):
             delta = timedelta(days=value)
             instant = self.instant
-            cast = float if self.as_float(attr) else _same
+            to_value, cast = self.casts(attr)
             if op == "more_than_days_ago":
-                return lambda v, now: cast(v) < cast(instant(attr, now - delta))
-            return lambda v, now: cast(v) > cast(instant(attr, now - delta))
+                return lambda v, now: cast(v) < to_value(instant(attr, now - delta))
+            return lambda v, now: cast(v) > to_value(instant(attr, now - delta))
         if op == "exactly_days_ago":
             tz, days, between = self.tz, timedelta(days=value), self.between
             # The day depends on now; its bounds are worked out once per day seen.
