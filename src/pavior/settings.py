@@ -271,6 +271,11 @@ PAVIOR_RATE_LIMIT_API_PER_KEY = envint("PAVIOR_RATE_LIMIT_API_PER_KEY", 6000)
 PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_SIGN_IN_PER_ADDRESS", 30)
 PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS = envint("PAVIOR_RATE_LIMIT_UNSUBSCRIBE_PER_ADDRESS", 60)
 
+# --- Email service webhooks: bounces and complaints (docs/email-bounces.md) ---------
+# The "user:password" the email service's webhook URL carries (HTTP basic auth,
+# checked by django-anymail); empty = the webhook endpoints are off (404).
+ANYMAIL_WEBHOOK_SECRET = envsecret("PAVIOR_EMAIL_WEBHOOK_SECRET")
+
 # --- Tracking -------------------------------------------------------------------
 PAVIOR_GEOIP_DB = env("PAVIOR_GEOIP_DB")
 # Comma-separated proxy addresses whose X-Forwarded-For is believed.

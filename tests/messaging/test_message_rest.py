@@ -143,4 +143,9 @@ def test_ends_before_start_is_a_422(api) -> None:
 def test_a_schedule_date_out_of_range_or_not_a_date_is_a_422(api, when) -> None:
     r = api.post("/messages", {"channel": "in_app", "body": "x", "starts_at": when})
     assert r.status_code == 422, r.content
+
+
+def test_a_start_that_is_no_date_is_a_422_naming_the_field(api) -> None:
+    r = api.post("/messages", {"channel": "in_app", "body": "x", "starts_at": "someday"})
+    assert r.status_code == 422
     assert error_of(r)["field"] == "starts_at"

@@ -169,6 +169,7 @@ def test_track_never_answers_5xx(http: Any, new_workspace: Any) -> None:
             "events": st.one_of(st.lists(snippet_event(), max_size=3), nasty.value()),
             "sent_at": nasty.date_value(),
             "user_hash": nasty.scalar(),
+            "messages_version": nasty.scalar(),  # asks for the user's in-site messages
         },
     )
 

@@ -136,6 +136,15 @@ def unverified_call_refused(
     return trust is Trust.BROWSER and mode != "off" and user_verified and not call_verified
 
 
+def may_read_messages(mode: str, call_verified: bool) -> bool:
+    """SPEC §6, §12: whether a browser session may read the user's own in-site
+    messages (and change their email subscription from the bubble). With
+    verification `off` every session may; in `optional` and `required` only a
+    verified one: an unverified session must not read someone else's messages
+    by naming their id."""
+    return mode == "off" or call_verified
+
+
 def may_attach_by_email(trust: Trust, email: str | None, proven_email: str | None) -> bool:
     """Whether a write carrying ``email`` may use it to find an existing user
     (and give that email to the call's user when it is someone else's).

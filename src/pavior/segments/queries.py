@@ -321,11 +321,18 @@ def search_people(
     cursor: str | None = None,
     search: str | None = None,
     with_total: bool = True,
+    restrict: Q | None = None,
 ) -> Page:
-    """One page of people: sorted, users without a value last, ties by id."""
+    """One page of people: sorted, users without a value last, ties by id.
+
+    ``restrict`` narrows the people further by a condition a higher layer owns
+    (the users list's "Email suppressed" choice), outside the filter language.
+    """
     qs, compiler = filtered_people(
         workspace, node, search=search, sort_attribute=sort.attribute if sort else None
     )
+    if restrict is not None:
+        qs = qs.filter(restrict)
     total = qs.count() if with_total else -1
     if sort is None:
         ref, direction = "external_id", "asc"

@@ -89,12 +89,35 @@ def parse_time(value: object, field: str) -> datetime:
         raise BadRequest(f"{field}: {e}", field=field) from e
 
 
+MAX_VERSION = 100
+
+
 def parse_request(
     body: bytes, content_encoding: str, received_at: datetime
-) -> tuple[str, Identity, list[Event]]:
-    """A raw tracking request body (any transport) to app_id, user and events."""
+) -> tuple[str, Identity, list[Event], str | None]:
+    """A raw tracking request body (any transport) to app_id, user, events, and
+    the version of the in-site messages the snippet has (see messages_version)."""
     raw = read_body(body, content_encoding)
-    return parse_track(load_json_object(raw), received_at, body_size=len(raw))
+    data = load_json_object(raw)
+    app_id, identity, events = parse_track(data, received_at, body_size=len(raw))
+    return app_id, identity, events, messages_version(data)
+
+
+def messages_version(data: dict[str, Any]) -> str | None:
+    """None when the batch does not ask for in-site messages (no such key: a
+    Segment call, an older snippet); else the version stamp of the candidates
+    the snippet holds ("" when it has none yet)."""
+    if "messages_version" not in data:
+        return None
+    value = data["messages_version"]
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_VERSION:
+        raise BadRequest(
+            f"messages_version must be a string of at most {MAX_VERSION} characters or null",
+            field="messages_version",
+        )
+    return value
 
 
 # Re-serialising parsed JSON makes it at most 4.5 times longer (a float such as

@@ -16,12 +16,18 @@ JSON with Retry-After when storage fails or the writer's queue is full.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, connection
 
 from pavior import rate_limits
 from pavior.core.attributes import Trust
@@ -31,8 +37,11 @@ from pavior.tracking.actions import Identity, IngestResult
 from pavior.tracking.geoip import Place, get_geoip
 from pavior.tracking.intake import MAX_BATCH_BYTES, parse_request
 from pavior.tracking.segment import authenticate, parse_segment
-from pavior.tracking.writer import Job, writer
+from pavior.tracking.writer import Job, unavailable, writer
 from pavior.workspaces.addresses import client_ip
+from pavior.workspaces.models import Workspace
+
+log = logging.getLogger("pavior.tracking")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -50,6 +59,59 @@ SEGMENT = {
 }
 PATHS = frozenset({TRACK, *SEGMENT})
 RETRY_AFTER_SECONDS = 5
+
+# The user's in-site messages for the snippet's answer (SPEC §12). Tracking
+# sits beside messaging and may not import it, so the wiring at the top
+# (pavior.asgi, through pavior.api.messenger.install) sets this to messaging's
+# answer. Called once per snippet batch that asks (its body has
+# "messages_version"), after the batch is committed, with the workspace, the
+# stored result, the version the snippet holds and `blocking`; returns the
+# "messages" block of the answer, or None when that version is current.
+# First on the event loop with blocking=False: it answers from memory and
+# caches only, or returns MISS; then, on a MISS, once more on a thread of
+# `db_threads` with blocking=True, where it may read the database (never on
+# the event loop, never holding up the writer).
+CandidatesHook = Callable[[Workspace, IngestResult, str, bool], Any]
+candidates_hook: CandidatesHook | None = None
+MISS = object()
+
+
+# Threads for database reads that answer a request (the candidates here, the
+# bubble's endpoints in pavior.api.messenger): off the event loop, and beside
+# the one writer thread rather than in its queue.
+def _db_thread_count() -> int:
+    """16: the bubble's "show" waits on the database more than it computes, and
+    16 threads served twice the shows of 8 (docs/benchmarks-messages.md); fewer
+    when PostgreSQL's connection pool is smaller, leaving some of it to the
+    writer and to Django's requests."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict) and pool.get("max_size"):
+        return max(2, min(16, int(pool["max_size"]) - 4))
+    return 16
+
+
+db_threads = ThreadPoolExecutor(max_workers=_db_thread_count(), thread_name_prefix="pavior-db")
+
+T = TypeVar("T")
+
+
+async def run_db(work: Callable[[], T]) -> T:
+    """Run `work` on db_threads; a database failure is a 503 (Unavailable)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(db_threads, _db_call, work)
+
+
+def _db_call(work: Callable[[], T]) -> T:
+    try:
+        return work()
+    except DatabaseError as e:
+        log.warning("database work of a request failed", exc_info=True)
+        connection.close()
+        raise unavailable() from e
+    finally:
+        if connection.vendor == "postgresql":
+            connection.close()  # back to psycopg's pool (settings.py), not kept per thread
+
 
 # For any origin and without credentials: the snippet runs on customers' sites.
 CORS_HEADERS = {
@@ -146,7 +208,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _track(request: Request) -> dict[str, Any]:
     """The snippet's batch: one user, browser trust, the workspace from app_id."""
-    app_id, identity, events = parse_request(
+    app_id, identity, events, version = parse_request(
         request.body, request.header("content-encoding"), request.received_at
     )
     _check_rate(app_id, Trust.BROWSER, request)
@@ -154,13 +216,34 @@ async def _track(request: Request) -> dict[str, Any]:
     (outcome,) = await writer.write(job)
     if isinstance(outcome, PaviorError):
         raise outcome
-    return {
+    answer = {
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
         "verified": outcome.verified,
         "errors": outcome.errors,
         "warnings": outcome.warnings,
     }
+    hook = candidates_hook
+    if hook is not None and version is not None and job.workspace is not None:
+        messages = await _candidates(hook, job.workspace, outcome, version)
+        if messages is not None:
+            answer["messages"] = messages
+    return answer
+
+
+async def _candidates(
+    hook: CandidatesHook, workspace: Workspace, result: IngestResult, version: str
+) -> dict[str, Any] | None:
+    """The batch is stored whatever happens here: a failure only leaves the
+    answer without its messages (the snippet asks again with its next batch)."""
+    try:
+        answer = hook(workspace, result, version, False)
+        if answer is MISS:
+            answer = await run_db(functools.partial(hook, workspace, result, version, True))
+        return answer
+    except Exception:
+        log.exception("the user's in-site messages could not be added to the answer")
+        return None
 
 
 async def _segment(request: Request, kind: str | None) -> dict[str, Any]:

@@ -10,4 +10,5 @@ from pavior.tracking import views
 
 urlpatterns = [
     path("pavior.js", views.script, name="pavior-js"),
+    path("pavior-messenger.css", views.stylesheet, name="pavior-messenger-css"),
 ]

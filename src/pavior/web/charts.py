@@ -101,3 +101,65 @@ def bar_chart(title: str, items: list[tuple[str, int, str]]) -> Chart:
             )
         )
     return chart
+
+
+@dataclass
+class AxisLabel:
+    x: float
+    text: str
+
+
+@dataclass
+class Grouped:
+    """Bars side by side per label, one colour per series (class `bar bar-<key>`)."""
+
+    chart: Chart
+    labels: list[AxisLabel]
+    legend: list[tuple[str, str]]  # (series name, css class)
+
+
+def grouped_bar_chart(
+    title: str, labels: list[str], series: list[tuple[str, str, list[int]]]
+) -> Grouped:
+    """One group of bars per label (a day), one bar per series: (key, name, counts),
+    coloured by the class `bar-<key>` (e.g. bar-shown)."""
+    chart = Chart(title=title)
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    top = max((n for _, _, counts in series for n in counts), default=0)
+    step = _nice_step(top)
+    axis_top = max(step, math.ceil(top / step) * step)
+    chart.ticks = [
+        Tick(y=round(TOP + plot_h - plot_h * v / axis_top, 1), value=v)
+        for v in range(0, axis_top + 1, step)
+    ]
+    chart.height = HEIGHT - BOTTOM + 32  # labels lie flat: only every n-th is drawn
+    legend = [(name, f"bar bar-{key}") for key, name, _ in series]
+    axis: list[AxisLabel] = []
+    if not labels or not series:
+        return Grouped(chart, axis, legend)
+    slot = plot_w / len(labels)
+    gap = min(8.0, slot * 0.2)
+    bar_w = min((slot - gap) / len(series), MAX_BAR / 2)
+    every = max(1, math.ceil(len(labels) * 80 / plot_w))
+    for i, label in enumerate(labels):
+        middle = LEFT + i * slot + slot / 2
+        first_x = middle - bar_w * len(series) / 2
+        for s, (key, name, counts) in enumerate(series):
+            h = plot_h * counts[i] / axis_top
+            chart.bars.append(
+                Bar(
+                    x=round(first_x + s * bar_w, 1),
+                    y=round(TOP + plot_h - h, 1),
+                    width=round(max(bar_w - 1, 1.0), 1),
+                    height=round(h, 1),
+                    label=f"{label}, {name.lower()}",
+                    count=counts[i],
+                    css=f"bar bar-{key}",
+                    label_x=round(middle, 1),
+                    show_label=False,
+                )
+            )
+        if i % every == 0:
+            axis.append(AxisLabel(x=round(middle, 1), text=label))
+    return Grouped(chart, axis, legend)

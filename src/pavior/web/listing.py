@@ -112,6 +112,8 @@ class ListState:
     join: str = "and"
     # The segment picked above the filter bar; the rows are ANDed with it.
     segment_id: int | None = None
+    # Only users whose address is suppressed (a bounce or a complaint): `?suppressed=1`.
+    suppressed: bool = False
     rows: list[Row] = field(default_factory=list)
     nested: bool = False
     error: str = ""
@@ -123,6 +125,8 @@ class ListState:
             p["filter"] = json.dumps(self.filter_json, separators=(",", ":"))
         if self.search:
             p["q"] = self.search
+        if self.suppressed:
+            p["suppressed"] = "1"
         if self.sort:
             p["sort"] = self.sort.attribute.name
             p["dir"] = self.sort.direction
@@ -230,7 +234,7 @@ def read_state(
     # Live attributes are known to the lookup so the core can say why they are refused.
     known = {a.name: a for a in BUILTINS.values() if a.live} | {a.name: a for a in attrs}
     lookup = known.get
-    state = ListState(cursor=params.get("cursor", ""))
+    state = ListState(cursor=params.get("cursor", ""), suppressed=params.get("suppressed") == "1")
     try:
         state.search = search_term(params.get("q")) or ""
     except PaviorError as e:
@@ -275,3 +279,41 @@ def rows_from_form(params: QueryDict) -> list[Row]:
             )
         )
     return rows
+
+
+def form_int(text: str | None) -> int | None:
+    """A form's index or id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    if text and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def filter_from_form(params: QueryDict, lookup: Any) -> Any:
+    """The filter bar's form fields (`fa`/`fo`/`fv`, `join`, the segment `fs`, and a
+    `remove_condition` button) as the API's filter JSON (None when empty).
+
+    The users list folds it into `?filter=`; the message composer into the audience.
+    """
+    rows = rows_from_form(params)
+    remove = form_int(params.get("remove_condition"))
+    if remove is not None and remove < len(rows):
+        rows.pop(remove)
+    data = rows_to_filter(rows, params.get("join", "and"), lookup)
+    return join_segment(form_int(params.get("fs")), data)
+
+
+def filter_bar(
+    rows: list[Row], join: str, attrs: list[AttributeDef], *, add_row: bool = False
+) -> dict[str, Any]:
+    """The template context of the filter bar (`web/_filter_bar.html`): its rows
+    (plus an empty one to fill in), the join, and what the selects offer."""
+    rows = list(rows)
+    if not rows or add_row:
+        rows.append(Row())
+    return {
+        "rows": rows,
+        "join": join,
+        "filter_attrs": attrs,
+        "operators": OPERATORS,
+        "no_value_ops": sorted(NO_VALUE_OPS),
+    }

@@ -1,16 +1,19 @@
 """Admin pages."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from pavior.web.views import (
     api_keys,
     attributes,
     auth,
+    email_webhooks,
     imports,
     install,
+    messages,
     profile,
     reports,
     segments,
+    unsubscribe,
     users,
 )
 
@@ -48,9 +51,27 @@ urlpatterns = [
     path("segments/<int:segment_id>/delete/", segments.delete_segment, name="delete_segment"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export.csv", reports.export_report, name="export_report"),
+    path("messages/", messages.messages_page, name="messages"),
+    path("messages/new/<str:channel>/", messages.new_message, name="new_message"),
+    path("messages/preview/", messages.preview, name="message_preview"),
+    path("messages/audience/", messages.audience_count, name="message_audience"),
+    path("messages/<int:pk>/", messages.message_page, name="message"),
+    path("messages/<int:pk>/audience-size/", messages.audience_size, name="audience_size"),
+    path("messages/<int:pk>/edit/", messages.edit_message, name="edit_message"),
+    path("messages/<int:pk>/status/", messages.change_status, name="message_status"),
     path("install/", install.install_page, name="install"),
     path("install/secrets/", install.new_secret, name="new_secret"),
     path("install/secrets/<int:secret_id>/revoke/", install.revoke_secret, name="revoke_secret"),
     path("settings/api-keys/", api_keys.api_keys_page, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", api_keys.revoke_key, name="revoke_api_key"),
+    # Public email links (no login): the address every email's List-Unsubscribe names.
+    re_path(
+        r"^email/unsubscribe/(?P<token>[^/]*)/resubscribe/?$",
+        unsubscribe.resubscribe,
+        name="email_resubscribe",
+    ),
+    re_path(r"^email/unsubscribe/(?P<token>[^/]*)/?$", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "email/webhooks/<str:esp>/tracking/", email_webhooks.tracking_webhook, name="email_webhook"
+    ),
 ]

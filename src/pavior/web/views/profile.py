@@ -85,6 +85,27 @@ def _attr_item(
     }
 
 
+def email_section(person: Person, tz: Any) -> dict[str, Any]:
+    """Messages shown or sent, the subscription's history, why no email (SPEC §7, §13)."""
+    from pavior.messaging.person_history import email_history
+
+    history = email_history(person)
+    when = BUILTINS["last_seen_at"]
+
+    def at(value: Any) -> Any:
+        return display.cell(value, when, tz)
+
+    return {
+        "deliveries": [
+            {"line": d, "when": at(d.at), "unsubscribed": at(d.unsubscribed_at)}
+            for d in history.deliveries
+        ],
+        "more_deliveries": history.more_deliveries,
+        "changes": [{"line": c, "when": at(c.at)} for c in history.changes],
+        "blockers": [{"line": b, "when": at(b.at)} for b in history.blockers],
+    }
+
+
 def _profile_context(ws: Workspace, person: Person) -> dict[str, Any]:
     tz = display.workspace_tz(ws)
     attrs = [a for a in all_attributes(ws) if not a.live]
@@ -104,6 +125,7 @@ def _profile_context(ws: Workspace, person: Person) -> dict[str, Any]:
         "live_items": live_items,
         "live_updated": _updated(live.updated_at, tz) if live else None,
         "activity": recent_activity(ws, person, tz),
+        "email": email_section(person, tz),
         "last_seen": display.cell(person.last_seen_at, BUILTINS["last_seen_at"], tz),
         "tz_name": tz.key,
     }

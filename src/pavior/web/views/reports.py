@@ -53,7 +53,8 @@ def scope_filter(params: QueryDict) -> tuple[Any, str]:
     """The report's filter from the page's scope fields, and an error if it is no JSON."""
     segment = params.get("segment", "").strip()
     if segment:
-        return ({"segment": int(segment)} if segment.isdigit() else {"segment": segment}), ""
+        picked = listing.form_int(segment)
+        return {"segment": segment if picked is None else picked}, ""
     raw = params.get("filter", "").strip()
     if not raw:
         return None, ""

@@ -57,6 +57,7 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
                 limit=listing.PAGE_SIZE,
                 cursor=state.cursor or None,
                 search=state.search or None,
+                restrict=_restrict(ws, state),
             )
         except PaviorError as e:
             state.error, state.error_field = e.message, e.field or "cursor"
@@ -71,9 +72,9 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         )
     chosen = {a.name for a in columns}
     chooser = columns + [a for a in attrs if a.name not in chosen]
-    rows = list(state.rows)
-    if not rows or request.GET.get("add_condition"):
-        rows.append(listing.Row())
+    bar = listing.filter_bar(
+        state.rows, state.join, attrs, add_row=bool(request.GET.get("add_condition"))
+    )
     return {
         "nav": "users",
         "workspace": ws,
@@ -84,10 +85,8 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "next_cursor": page.next_cursor if page else None,
         "chooser": chooser,
         "chosen": chosen,
-        "filter_attrs": attrs,
-        "operators": listing.OPERATORS,
-        "no_value_ops": sorted(listing.NO_VALUE_OPS),
-        "rows": rows,
+        **bar,
+        "clear_url": "/" if state.filter_json or state.search or state.suppressed else "",
         "types": TYPES,
         "sort_links": _sort_links(state, columns),
         "export_query": state.query(),
@@ -95,6 +94,13 @@ def _list_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "segments": list_segments(ws),
         **extra,
     }
+
+
+def _restrict(ws: Any, state: listing.ListState) -> Any:
+    """The users list's "Email suppressed" choice, as a condition on people."""
+    from pavior.messaging.suppressions import suppressed_people
+
+    return suppressed_people(ws) if state.suppressed else None
 
 
 def _sort_links(state: listing.ListState, columns: list[AttributeDef]) -> list[dict[str, Any]]:
@@ -127,14 +133,11 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
     """Fold the filter bar's rows into `?filter=<json>` and redirect to that canonical URL."""
     ws = current_workspace(request)
     lookup = {a.name: a for a in listing.stored_attributes(ws)}.get
-    rows = listing.rows_from_form(request.GET)
-    remove = request.GET.get("remove_condition")
-    if remove is not None and remove.isdigit() and int(remove) < len(rows):
-        rows.pop(int(remove))
-    data = listing.rows_to_filter(rows, request.GET.get("join", "and"), lookup)
-    picked = request.GET.get("fs", "")
-    data = listing.join_segment(int(picked) if picked.isdigit() else None, data)
-    state = listing.ListState(search=request.GET.get("q", "").strip())
+    data = listing.filter_from_form(request.GET, lookup)
+    state = listing.ListState(
+        search=request.GET.get("q", "").strip(),
+        suppressed=request.GET.get("suppressed") == "1",
+    )
     state.filter_json = data
     extra = {}
     if request.GET.get("sort"):
@@ -148,8 +151,11 @@ def _apply_filter_form(request: HttpRequest) -> HttpResponse:
 def _pick_segment(request: HttpRequest) -> HttpResponse:
     """The segment picker: show that segment's users (the filter bar starts empty)."""
     picked = request.GET.get("segment", "")
-    state = listing.ListState(search=request.GET.get("q", "").strip())
-    state.filter_json = listing.join_segment(int(picked) if picked.isdigit() else None, None)
+    state = listing.ListState(
+        search=request.GET.get("q", "").strip(),
+        suppressed=request.GET.get("suppressed") == "1",
+    )
+    state.filter_json = listing.join_segment(listing.form_int(picked), None)
     query = state.query()
     return redirect(f"/?{query}" if query else "/")
 
@@ -251,6 +257,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
             cursor=cursor,
             search=state.search or None,
             with_total=False,
+            restrict=_restrict(ws, state),
         )
         lines = [writer.writerow([_csv_value(p, a) for a in columns]) for p in found.people]
         return lines, found.next_cursor or None
