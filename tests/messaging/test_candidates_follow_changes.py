@@ -185,3 +185,18 @@ def test_the_fast_answer_is_the_databases_answer(ws: Any) -> None:
         got = [c["id"] for c in targeting.candidates_for(ws, person).messages]
         assert got == expected, person.external_id
         assert [c["id"] for c in targeting.candidates_for(ws, person).messages] == expected
+
+
+def test_the_cached_answer_needs_no_database(ws: Any, django_assert_num_queries: Any) -> None:
+    ann = user(ws, "ann", plan="free")
+    pros = live(ws, PRO)
+    assert targeting.cached_candidates(ws, ann) is None  # nothing compiled or cached yet
+    first = targeting.candidates_for(ws, ann)
+    with django_assert_num_queries(0):
+        assert targeting.cached_candidates(ws, ann) == first
+        ann.custom = {"plan": "pro"}  # a fresh row with a new plan: worked out in memory
+        moved = targeting.cached_candidates(ws, ann)
+    assert moved is not None and [m["id"] for m in moved.messages] == [pros.pk]
+    assert moved == targeting.candidates_for(ws, ann)
+    update_message(ws, pros.pk, {}, status="paused")
+    assert targeting.cached_candidates(ws, ann) is None  # the version moved: compile first

@@ -307,16 +307,10 @@ def _matches(
     return matched, shown
 
 
-def candidates_for(workspace: Workspace, person: Person) -> Candidates:
-    """The live in-site messages this user is in the audience of, not yet shown to them."""
-    version_key, user_key = _version_key(workspace.pk), _user_key(workspace.pk, person.pk)
-    got = _cache().get_many([version_key, user_key])
-    version = got.get(version_key)
-    if version is None:
-        version = workspace_version(workspace.pk)
-    compiled = _compiled_for(workspace, int(version))
-    now = clock.now()
-    matched, shown = _matches(workspace, person, compiled, got.get(user_key), now)
+def _answer(
+    workspace: Workspace, person: Person, compiled: _Compiled, cached: Any, now: datetime
+) -> Candidates:
+    matched, shown = _matches(workspace, person, compiled, cached, now)
     found = []
     for message_id in matched:
         m = compiled.by_id[message_id]
@@ -329,3 +323,36 @@ def candidates_for(workspace: Workspace, person: Person) -> Candidates:
         found.append(m.form)
     digest = hashlib.sha256(repr(found).encode()).hexdigest()[:16]
     return Candidates(version=digest, messages=found)
+
+
+def candidates_for(workspace: Workspace, person: Person) -> Candidates:
+    """The live in-site messages this user is in the audience of, not yet shown to them."""
+    version_key, user_key = _version_key(workspace.pk), _user_key(workspace.pk, person.pk)
+    got = _cache().get_many([version_key, user_key])
+    version = got.get(version_key)
+    if version is None:
+        version = workspace_version(workspace.pk)
+    compiled = _compiled_for(workspace, int(version))
+    return _answer(workspace, person, compiled, got.get(user_key), clock.now())
+
+
+def cached_candidates(workspace: Workspace, person: Person) -> Candidates | None:
+    """`candidates_for`'s answer when it needs no database, else None (then call
+    `candidates_for` where blocking is fine).
+
+    It needs none when this process holds the workspace's audiences compiled
+    at the current version and the cache holds an entry for the user (their
+    matches are worked out again in memory if the values the audiences read
+    moved). Only the cache is read (and written back on such a change).
+    """
+    version_key, user_key = _version_key(workspace.pk), _user_key(workspace.pk, person.pk)
+    got = _cache().get_many([version_key, user_key])
+    version, cached = got.get(version_key), got.get(user_key)
+    compiled = _compiled.get(workspace.pk)
+    if version is None or compiled is None:
+        return None
+    if compiled.version != (workspace.app_id, int(version), workspace.timezone or "UTC"):
+        return None
+    if not (isinstance(cached, tuple) and len(cached) == 5 and cached[0][0] == workspace.app_id):
+        return None  # the user's shown messages are read from the database
+    return _answer(workspace, person, compiled, cached, clock.now())
