@@ -142,6 +142,8 @@ class _Compiled:
     # API names every audience reads, and the Person fields holding them.
     reads: tuple[str, ...]
     relative: bool  # some audience counts days back from now
+    # Candidates by the ids they hold (their stamp hashed once).
+    answers: dict[tuple[int, ...], Candidates] = field(default_factory=dict)
 
 
 _compiled: dict[int, _Compiled] = {}
@@ -311,7 +313,7 @@ def _answer(
     workspace: Workspace, person: Person, compiled: _Compiled, cached: Any, now: datetime
 ) -> Candidates:
     matched, shown = _matches(workspace, person, compiled, cached, now)
-    found = []
+    ids = []
     for message_id in matched:
         m = compiled.by_id[message_id]
         if message_id in shown:
@@ -320,9 +322,17 @@ def _answer(
             m.ends_at is not None and m.ends_at <= now
         ):
             continue
-        found.append(m.form)
-    digest = hashlib.sha256(repr(found).encode()).hexdigest()[:16]
-    return Candidates(version=digest, messages=found)
+        ids.append(message_id)
+    key = tuple(ids)
+    # Many users share a set: its stamp is worked out once per compiled version.
+    answer = compiled.answers.get(key)
+    if answer is None:
+        found = [compiled.by_id[i].form for i in key]
+        digest = hashlib.sha256(repr(found).encode()).hexdigest()[:16]
+        answer = Candidates(version=digest, messages=found)
+        if len(compiled.answers) < 10_000:
+            compiled.answers[key] = answer
+    return Candidates(answer.version, list(answer.messages))
 
 
 def candidates_for(workspace: Workspace, person: Person) -> Candidates:
