@@ -140,7 +140,8 @@ def test_days_ago_audiences_move_with_the_clock(ws: Any) -> None:
     joined = now - timedelta(days=7) + timedelta(seconds=30)  # 7 days ago in 30 s
     Person.objects.create(workspace=ws, external_id="ann", signed_up_at=joined)
     recent = {"attribute": "signed_up_at", "op": "less_than_days_ago", "value": 7}
-    with clock.use_clock(clock.FakeClock(now)) as fake:
+    fake = clock.FakeClock(now)
+    with clock.use_clock(fake):
         message = live(ws, recent)
         assert ids(ws, "ann") == [message.pk]
         # Nothing about the user changed, only time: the cached answer goes
