@@ -23,7 +23,7 @@ from pavior.core.filters import attribute_names, segment_ids
 from pavior.core.segment_names import clean_segment_name
 from pavior.people.hooks import AttributeDeleted, AttributeUsed
 from pavior.people.models import AttributeDefinition, Person
-from pavior.segments.hooks import segment_in_use_checks
+from pavior.segments.hooks import SegmentChanged, segment_changed, segment_in_use_checks
 from pavior.segments.indexes import drop_expression_index, index_name
 from pavior.segments.models import Segment
 from pavior.segments.saved import get_segment, parse_workspace_filter
@@ -120,6 +120,10 @@ def _save(segment: Segment, name: str) -> Segment:
     return segment
 
 
+def _changed(segment: Segment) -> None:
+    segment_changed.emit(SegmentChanged(segment.workspace_id, segment.pk))
+
+
 def create_segment(workspace: Workspace, name: object, filter_data: object) -> Segment:
     """A new segment; its filter is validated now and re-read at every use."""
     clean = clean_segment_name(name)
@@ -128,7 +132,9 @@ def create_segment(workspace: Workspace, name: object, filter_data: object) -> S
         parse_workspace_filter(workspace, filter_data)
         _check_name_free(workspace, clean)
         segment = Segment(workspace=workspace, name=clean, filter=filter_data or {})
-        return _save(segment, clean)
+        _save(segment, clean)
+        _changed(segment)
+        return segment
 
 
 def update_segment(
@@ -144,7 +150,9 @@ def update_segment(
         if filter_data is not _UNSET:
             parse_workspace_filter(workspace, filter_data, defining=segment.pk)
             segment.filter = filter_data or {}
-        return _save(segment, segment.name)
+        _save(segment, segment.name)
+        _changed(segment)
+        return segment
 
 
 def segment_users(workspace: Workspace, segment: Segment) -> list[str]:
@@ -173,6 +181,7 @@ def delete_segment(workspace: Workspace, segment_id: int) -> None:
                 field="id",
                 code="segment_in_use",
             )
+        _changed(segment)
         segment.delete()
 
 

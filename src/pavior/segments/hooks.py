@@ -1,4 +1,4 @@
-"""Who else holds on to a segment, asked before it is deleted.
+"""Who else holds on to a segment, and who hears that one changed.
 
 Segments sit below messaging (imports point down), so they cannot look up
 which messages use them. A package above registers a check here instead; a
@@ -18,9 +18,25 @@ AppConfig.ready() registers, e.g.:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from pavior.people.hooks import Hook
 from pavior.segments.models import Segment
 
 SegmentInUseCheck = Callable[[Segment], str | None]
 
 segment_in_use_checks: list[SegmentInUseCheck] = []
+
+
+@dataclass(frozen=True)
+class SegmentChanged:
+    """A segment was created, refiltered, renamed or deleted. Whatever holds a
+    filter naming segments parsed (message audiences, compiled for matching)
+    reads it again. Emitted after the change commits, like the people hooks."""
+
+    workspace_id: int
+    segment_id: int
+
+
+# Subscribed in a package's AppConfig.ready(): segment_changed.subscribe(fn).
+segment_changed: Hook[SegmentChanged] = Hook("segment_changed")

@@ -40,6 +40,9 @@ from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
 
+# Built-in numbers kept in integer columns (the others are floats).
+INTEGER_COLUMNS = frozenset({"total_visits"})
+
 _OUTPUT = {
     AttrType.STRING: TextField,
     AttrType.NUMBER: FloatField,
@@ -129,6 +132,8 @@ class Compiler:
             return eq if op == "eq" else (~eq | Q(**{f"{ref}__isnull": True}))
         if attr.type == AttrType.DATE:
             return self._date(attr, ref, op, value)
+        if attr.name in INTEGER_COLUMNS and attr.builtin and isinstance(value, float):
+            return self._whole_number(ref, op, value)
         return self._compare(ref, op, value)
 
     def _string(self, ref: str, op: str, value: Any) -> Q:
@@ -182,6 +187,19 @@ class Compiler:
             return self._between(attr, ref, *self.day_range(day))
         instant = self._instant(attr, value)
         return self._compare(ref, op, instant)
+
+    def _whole_number(self, ref: str, op: str, value: float) -> Q:
+        """A comparison of an integer column with a fractional number, as the
+        mathematics says: Django would truncate the value (`total_visits = 0.5`
+        would find 0, `> -2.5` miss -2), so the bound is rounded the right way."""
+        if value.is_integer():
+            return self._compare(ref, op, int(value))
+        if op == "eq":
+            return Q(pk__in=[])
+        if op == "ne":
+            return Q(pk__isnull=False)
+        bound = math.floor(value) if op in ("gt", "lte") else math.ceil(value)
+        return self._compare(ref, op, bound)
 
 
 def filtered_people(
