@@ -1,0 +1,131 @@
+"""The email itself (SPEC §13): subject, HTML with inlined CSS, a plain-text part,
+and the unsubscribe headers of RFC 2369 and RFC 8058.
+
+A message is laid out once (`prepare`: the template rendered and its CSS
+inlined by css-inline), then each recipient's copy only puts in their own
+unsubscribe link (`build`), so a send of 100,000 does not lay out 100,000 pages.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from dataclasses import dataclass
+from email.utils import make_msgid
+from urllib.parse import quote, urlsplit
+
+import css_inline
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from pavior.core.email_config import address_domain
+from pavior.core.errors import InvalidValue
+from pavior.messaging.models import Message
+from pavior.messaging.rendering import render_text
+from pavior.messaging.tokens import make_token
+
+UNSUBSCRIBE_PATH = "/email/unsubscribe/"
+# Stands for the recipient's own unsubscribe URL in the laid-out message.
+_SLOT = "https://pavior.invalid/unsubscribe-slot"
+_inliner = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{settings.SITE_URL}{UNSUBSCRIBE_PATH}{token}"
+
+
+def email_setup_problem() -> InvalidValue | None:
+    """What stops email from going out, naming the setting (a 422 when going live)."""
+    if not settings.SITE_URL:
+        why = "PAVIOR_BASE_URL is not set: emails need it for their unsubscribe link"
+    elif not (settings.PAVIOR_SMTP_URL or settings.PAVIOR_EMAIL_BACKEND):
+        why = "PAVIOR_SMTP_URL is not set (or PAVIOR_EMAIL_BACKEND for an email service)"
+    elif not settings.PAVIOR_EMAIL_FROM:
+        why = "PAVIOR_EMAIL_FROM is not set (the address emails come from)"
+    else:
+        return None
+    return InvalidValue(f"Email is not set up: {why}", field="status", code="email_not_configured")
+
+
+def _clean_name(name: str) -> str:
+    return re.sub(r'["\\\r\n<>]', "", name).strip()[:100] or "Pavior"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One message laid out, waiting for each recipient's unsubscribe link."""
+
+    message_id: int
+    workspace_id: int
+    subject: str
+    html: str
+    text: str
+    list_id: str
+    from_email: str
+    reply_to: str
+    id_domain: str
+
+
+def prepare(message: Message, *, subject_prefix: str = "") -> Prepared:
+    workspace = message.workspace
+    sender = _clean_name(workspace.name)
+    html = render_to_string(
+        "messaging/email.html",
+        {
+            "subject": message.subject,
+            "body_html": message.body_html,
+            "sender": sender,
+            "unsubscribe_url": _SLOT,
+        },
+    )
+    text = (
+        f"{render_text(message.body)}\n\n-- \n"
+        f"You get this email from {sender}. Unsubscribe: {_SLOT}\n"
+    )
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return Prepared(
+        message_id=message.pk,
+        workspace_id=message.workspace_id,
+        subject=f"{subject_prefix}{message.subject}",
+        html=_inliner.inline(html),
+        text=text,
+        list_id=f'"{sender}" <{workspace.app_id.lower()}.{host}>',
+        from_email=settings.PAVIOR_EMAIL_FROM,
+        reply_to=settings.PAVIOR_EMAIL_REPLY_TO,
+        id_domain=address_domain(settings.PAVIOR_EMAIL_FROM) or host,
+    )
+
+
+def build(
+    prepared: Prepared, to: str, token: str, *, message_id: str | None = None
+) -> EmailMultiAlternatives:
+    """One recipient's copy: their unsubscribe link in the headers and the footer."""
+    url = unsubscribe_url(token)
+    targets = f"<{url}>"
+    if prepared.reply_to:
+        address = prepared.reply_to.rpartition("<")[2].rstrip(">")
+        targets = f"<mailto:{address}?subject={quote('unsubscribe ' + token)}>, {targets}"
+    headers = {
+        "List-Unsubscribe": targets,
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": prepared.list_id,
+        "Message-ID": message_id or make_msgid(domain=prepared.id_domain),
+    }
+    email = EmailMultiAlternatives(
+        subject=prepared.subject,
+        body=prepared.text.replace(_SLOT, url),
+        from_email=prepared.from_email,
+        to=[to],
+        reply_to=[prepared.reply_to] if prepared.reply_to else None,
+        headers=headers,
+    )
+    email.attach_alternative(prepared.html.replace(_SLOT, escape(url)), "text/html")
+    return email
+
+
+def build_for(prepared: Prepared, delivery_id: int, person_id: int, to: str) -> EmailMultiAlternatives:
+    """The copy for one outbox row: a fixed Message-ID per row (a retry is the same email)."""
+    token = make_token(prepared.workspace_id, person_id, prepared.message_id)
+    mid = f"<pavior.{prepared.message_id}.{delivery_id}@{prepared.id_domain}>"
+    return build(prepared, to, token, message_id=mid)

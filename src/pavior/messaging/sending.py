@@ -1,0 +1,324 @@
+"""The outbox worker (SPEC §13): claim, mark sending, send over one connection, record.
+
+Never two copies, never a lost decision:
+- a worker claims a small batch of due pending rows (`FOR UPDATE SKIP LOCKED`
+  on PostgreSQL, so workers never share a row; SQLite's single writer takes
+  the write lock at BEGIN) and marks them `sending` in that transaction,
+  before any SMTP is spoken, with a lease (`next_attempt_at`);
+- after each batch the outcomes are written in one transaction: `sent`,
+  `failed` with the reason, `skipped` (no address, unsubscribed, suppressed:
+  checked per recipient at send time), or back to `pending` with a later
+  `next_attempt_at` for a transient failure (4xx, the server unreachable) until
+  RETRY_DELAYS run out;
+- a row still `sending` when its lease ran out belongs to a worker that died
+  mid-batch (`kill -9`, a power cut): it may have been sent, so it is never
+  sent again; `recover_stale` marks it `failed: unknown outcome`.
+
+The worker loop (`run`) runs in the process `pavior worker` starts (and
+`pavior serve` runs): each second it queues what is due (outbox.queue_due,
+the `ongoing` minute check) and sends, at most PAVIOR_EMAIL_RATE a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, close_old_connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from pavior.core.email_config import EmailConfigError, parse_address
+from pavior.core.errors import InvalidValue
+from pavior.messaging import mail, outbox
+from pavior.messaging.models import Delivery, Message, Suppression
+from pavior.messaging.transport import Outcome, Transport, open_transport
+from pavior.people.models import Person
+
+log = logging.getLogger("pavior.email")
+S = Delivery.State
+
+BATCH = 10  # rows claimed at once: after a crash at most this many are "unknown outcome"
+LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dead worker
+# Waits before the 2nd, 3rd, ... try after a transient failure (about 1 h in all).
+RETRY_DELAYS = (60, 300, 900, 2400)
+UNKNOWN = "unknown outcome: the worker stopped while sending (not sent again)"
+
+
+class Pacer:
+    """At most `rate` emails a second (0: no limit), with no burst after an idle spell."""
+
+    def __init__(self, rate: float) -> None:
+        self.gap = 1.0 / rate if rate > 0 else 0.0
+        self.next = 0.0
+
+    def wait(self, stop: threading.Event | None = None) -> None:
+        if not self.gap:
+            return
+        now = time.monotonic()
+        self.next = max(self.next, now)
+        delay = self.next - now
+        if delay > 0:
+            if stop is not None:
+                stop.wait(delay)
+            else:
+                time.sleep(delay)
+        self.next += self.gap
+
+
+@dataclass
+class Results:
+    """A batch's outcomes, written together."""
+
+    done: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    retry: dict[tuple[datetime, str], list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    release: list[int] = field(default_factory=list)
+    release_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, row_id: int, state: str, reason: str = "") -> None:
+        self.done[(state, reason)].append(row_id)
+        self.counts[state] += 1
+
+
+def claim(message_id: int, now: datetime, limit: int = BATCH) -> list[tuple[int, int, int]]:
+    """Due pending rows of a message, now `sending` (id, person_id, attempts)."""
+    with transaction.atomic():
+        due = Delivery.objects.filter(message_id=message_id, state=S.PENDING).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        rows = list(due.values_list("id", "person_id", "attempts")[:limit])
+        if rows:
+            Delivery.objects.filter(id__in=[r[0] for r in rows]).update(
+                state=S.SENDING, next_attempt_at=now + LEASE
+            )
+    return rows
+
+
+def _record(results: Results, now: datetime) -> None:
+    with transaction.atomic():
+        for (state, reason), ids in results.done.items():
+            Delivery.objects.filter(id__in=ids, state=S.SENDING).update(
+                state=state,
+                reason=reason,
+                sent_at=now if state == S.SENT else None,
+                attempts=F("attempts") + (0 if state == S.SKIPPED else 1),
+                next_attempt_at=None,
+            )
+        for (when, reason), ids in results.retry.items():
+            Delivery.objects.filter(id__in=ids, state=S.SENDING).update(
+                state=S.PENDING, reason=reason, next_attempt_at=when, attempts=F("attempts") + 1
+            )
+        if results.release:
+            Delivery.objects.filter(id__in=results.release, state=S.SENDING).update(
+                state=S.PENDING, next_attempt_at=results.release_at
+            )
+
+
+def _why_not(person: Person | None, suppressed: set[str]) -> str:
+    if person is None:
+        return "user deleted"
+    email = (person.email or "").strip()
+    if not email:
+        return "no email address"
+    if not person.email_subscription:
+        return "unsubscribed"
+    if outbox.normalise_email(email) in suppressed:
+        return "suppressed (bounce or complaint)"
+    return ""
+
+
+def send_batch(
+    message: Message,
+    prepared: mail.Prepared,
+    transport: Transport,
+    pacer: Pacer,
+    *,
+    now: Callable[[], datetime] = timezone.now,
+    stop: threading.Event | None = None,
+) -> Results | None:
+    """Claim one batch of the message and send it; None when nothing was due."""
+    claimed_at = now()
+    rows = claim(message.pk, claimed_at)
+    if not rows:
+        return None
+    people = Person.objects.in_bulk([r[1] for r in rows])
+    emails = {p.email.strip() for p in people.values() if p.email}
+    suppressed = {
+        outbox.normalise_email(e)
+        for e in Suppression.objects.filter(
+            workspace_id=message.workspace_id,
+            email__in=emails | {outbox.normalise_email(e) for e in emails},
+        ).values_list("email", flat=True)
+    }
+    results = Results()
+    for i, (row_id, person_id, attempts) in enumerate(rows):
+        person = people.get(person_id)
+        why = _why_not(person, suppressed)
+        if why:
+            results.add(row_id, S.SKIPPED, why)
+            continue
+        assert person is not None and person.email
+        if now() - claimed_at > LEASE / 2:  # a slow server: keep the claim ours
+            claimed_at = now()
+            Delivery.objects.filter(id__in=[r[0] for r in rows[i:]], state=S.SENDING).update(
+                next_attempt_at=claimed_at + LEASE
+            )
+        pacer.wait(stop)
+        outcome = transport.send(mail.build_for(prepared, row_id, person_id, person.email.strip()))
+        _note(results, row_id, attempts, outcome, now())
+        if outcome.kind == "transient" and outcome.server_down:
+            # The server is unreachable: the rest of the batch waits with this row,
+            # not tried (and not counted as tries).
+            results.release = [r[0] for r in rows[i + 1 :]]
+            results.release_at = next(iter(results.retry))[0] if results.retry else None
+            break
+    _record(results, now())
+    return results
+
+
+def _note(results: Results, row_id: int, attempts: int, outcome: Outcome, at: datetime) -> None:
+    if outcome.kind == "sent":
+        results.add(row_id, S.SENT)
+    elif outcome.kind == "transient" and attempts < len(RETRY_DELAYS):
+        when = at + timedelta(seconds=RETRY_DELAYS[attempts])
+        results.retry[(when, f"will try again: {outcome.reason}"[:300])].append(row_id)
+        results.counts["retry"] += 1
+    elif outcome.kind == "transient":
+        results.add(row_id, S.FAILED, f"gave up after {attempts + 1} tries: {outcome.reason}"[:300])
+    else:
+        results.add(row_id, S.FAILED, outcome.reason[:300])
+
+
+def recover_stale(now: datetime | None = None) -> int:
+    """Rows left `sending` by a worker that died: failed, never sent again."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(
+        message__channel=Message.Channel.EMAIL, state=S.SENDING, next_attempt_at__lt=now
+    ).update(state=S.FAILED, reason=UNKNOWN, next_attempt_at=None)
+
+
+# --- the worker ---------------------------------------------------------------------
+
+
+class Worker:
+    """One sender: a kept connection, a pacer, the laid-out messages."""
+
+    def __init__(
+        self,
+        transport_factory: Callable[[], Transport] = open_transport,
+        *,
+        rate: float | None = None,
+        now: Callable[[], datetime] = timezone.now,
+    ) -> None:
+        self.transport_factory = transport_factory
+        self.transport: Transport | None = None
+        self.pacer = Pacer(settings.PAVIOR_EMAIL_RATE if rate is None else rate)
+        self.now = now
+        self.prepared: dict[int, tuple[datetime, mail.Prepared]] = {}
+        self.last_recovery = 0.0
+        self.idle_since = time.monotonic()
+
+    def _prepared(self, message: Message) -> mail.Prepared:
+        kept = self.prepared.get(message.pk)
+        if kept is None or kept[0] != message.updated_at:
+            kept = (message.updated_at, mail.prepare(message))
+            self.prepared[message.pk] = kept
+        return kept[1]
+
+    def tick(self, *, stop: threading.Event | None = None, budget: float = 2.0) -> int:
+        """Recover, queue, then send for up to `budget` seconds; returns emails handled."""
+        if time.monotonic() - self.last_recovery > 60:
+            recover_stale(self.now())
+            self.last_recovery = time.monotonic()
+        outbox.queue_due(self.now())
+        handled = 0
+        if mail.email_setup_problem() is not None:
+            return 0
+        deadline = time.monotonic() + budget
+        live = Message.objects.filter(
+            channel=Message.Channel.EMAIL, status=Message.Status.LIVE
+        ).select_related("workspace")
+        for message in live:
+            prepared = self._prepared(message)
+            while time.monotonic() < deadline and not (stop and stop.is_set()):
+                if self.transport is None:
+                    self.transport = self.transport_factory()
+                results = send_batch(
+                    message, prepared, self.transport, self.pacer, now=self.now, stop=stop
+                )
+                if results is None:
+                    break
+                handled += sum(results.counts.values())
+                if results.release:
+                    break  # the server is down: wait for the next tick
+        if handled:
+            self.idle_since = time.monotonic()
+        elif self.transport is not None and time.monotonic() - self.idle_since > 30:
+            self.close()  # no idle connection held open for long
+        return handled
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    def run(self, stop: threading.Event, *, poll: float = 1.0) -> None:
+        """Until `stop` is set: tick, and wait `poll` seconds when there was nothing to do."""
+        log.info("email worker started")
+        try:
+            while not stop.is_set():
+                try:
+                    handled = self.tick(stop=stop)
+                except Exception:  # a database hiccup must not stop email for good
+                    log.exception("email worker tick failed")
+                    handled = 0
+                    close_old_connections()
+                if not handled:
+                    stop.wait(poll)
+        finally:
+            self.close()
+            connection.close()
+
+
+def start_worker_thread() -> tuple[threading.Thread, threading.Event]:
+    """The email worker beside the task worker (`pavior worker`)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker().run, args=(stop,), name="pavior-email")
+    thread.start()
+    return thread, stop
+
+
+# --- "Send test to me" ------------------------------------------------------------------
+
+
+def send_test(message: Message, to_address: str) -> Outcome:
+    """Send the message to one address now, marked as a test; nothing is recorded.
+
+    Its unsubscribe link names no user (the page says it is not valid).
+    """
+    problem = mail.email_setup_problem()
+    if problem is not None:
+        raise problem
+    try:
+        to = parse_address(to_address or "", name="to")
+    except EmailConfigError as exc:
+        raise InvalidValue(str(exc), field="to") from exc
+    if not message.subject.strip():
+        raise InvalidValue("An email needs a subject", field="subject")
+    prepared = mail.prepare(message, subject_prefix="[Test] ")
+    transport = open_transport()
+    try:
+        return transport.send(mail.build(prepared, to, "test"))
+    finally:
+        transport.close()
