@@ -304,6 +304,8 @@ def test_a_paused_message_waits_and_goes_on_when_live_again(
     assert api.patch(f"/messages/{made['id']}", {"status": "paused"}).status_code == 200
     drain(sending.Worker())
     assert smtp.received == []
+    # "once" is the audience when it first went live: a newcomer is not added.
+    add_user(api, "u1", email="u1@example.com")
     assert api.patch(f"/messages/{made['id']}", {"status": "live"}).status_code == 200
     drain(sending.Worker())
     assert smtp.recipients() == ["u0@example.com"]
