@@ -161,12 +161,12 @@ def test_kill_9_mid_send_sends_nobody_two_copies(
             worker.kill()
             worker.wait()
 
+    copies = collections.Counter(sink.recipients())
+    assert max(copies.values()) == 1, [a for a, n in copies.items() if n > 1]
     final = _states(env)
     assert final == {"sent": USERS - in_flight, "failed": in_flight}
     reasons = _query(env, "SELECT DISTINCT reason FROM messaging_delivery WHERE state = 'failed'")
     assert [r[0].split(":")[0] for r in reasons] == ["unknown outcome"]
-    copies = collections.Counter(sink.recipients())
-    assert max(copies.values()) == 1, [a for a, n in copies.items() if n > 1]
     # Every user whose row is `sent` got it; the unknown ones got it at most once.
     sent = {
         r[0]

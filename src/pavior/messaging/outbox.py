@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -76,25 +76,34 @@ def queue_audience(message_id: int, *, now: datetime | None = None) -> int:
         )
         if not ids:
             break
-        with transaction.atomic():
-            made = Delivery.objects.bulk_create(
-                [
-                    Delivery(
-                        workspace_id=message.workspace_id,
-                        message_id=message.pk,
-                        person_id=pid,
-                        state=Delivery.State.PENDING,
-                    )
-                    for pid in ids
-                ],
-                ignore_conflicts=True,  # another queuer decided them first: once is once
-            )
-        added += len(made)
+        added += _insert_pending(message, ids, now)
         last = ids[-1]
     Message.objects.filter(pk=message.pk).update(audience_queued_at=now)
     if added:
         log.info("email message %s: %d recipients queued", message.pk, added)
     return added
+
+
+def _insert_pending(message: Message, person_ids: list[int], now: datetime) -> int:
+    """One transaction: a pending row per user, none for a user already decided.
+
+    Plain SQL with ON CONFLICT DO NOTHING on (message, person): the unique
+    constraint makes "at most once" hold whoever else inserts at the same time.
+    (Django's bulk_create spends 0.5 ms a row preparing fields.)
+    """
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    created = connection.ops.adapt_datetimefield_value(now)
+    ws, mid, pending = message.workspace_id, message.pk, str(Delivery.State.PENDING)
+    rows = [(ws, mid, pid, pending, "", created, 0) for pid in person_ids]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} (workspace_id, message_id, person_id, state, reason, "
+            "created_at, attempts) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (message_id, person_id) DO NOTHING",
+            rows,
+        )
+        inserted = cur.rowcount
+    return inserted if inserted >= 0 else len(rows)
 
 
 def went_live(message: Message) -> None:
