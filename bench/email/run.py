@@ -71,9 +71,9 @@ from pavior.messaging import mail
 from pavior.messaging.models import Delivery, Message
 m = Message.objects.get()
 d = Delivery.objects.filter(message=m).select_related("person").first()
-e = mail.build_for(mail.prepare(m), d.pk, d.person_id, d.person.email)
+out = mail.Batch(mail.prepare(m)).copy(d.pk, d.person_id, d.person.email)
 import sys
-sys.stdout.buffer.write(e.message().as_bytes(linesep="\\r\\n"))
+sys.stdout.buffer.write(out.raw)
 """
 
 

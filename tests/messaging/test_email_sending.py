@@ -378,3 +378,39 @@ def test_a_reply_address_adds_the_mailto_form(api: Any, smtp: Any, email_setting
     assert mailto.startswith("<mailto:support@acme.example?subject=unsubscribe%20")
     assert https.startswith("<https://pavior.acme.example/email/unsubscribe/")
     assert got["Reply-To"] == "Support <support@acme.example>"
+
+
+@pytest.mark.parametrize(
+    ("body", "to"),
+    [
+        ("Hello **there**, [docs](https://acme.example/docs)", "plain@example.com"),
+        ("A very long line " * 80, "plain@example.com"),  # quoted-printable: built in full
+        ("Hello", "Zoë@exämple.com"),  # an address that needs encoding: built in full
+    ],
+)
+def test_each_copy_is_the_email_django_would_write_for_that_user(
+    api: Any, email_settings: Any, body: str, to: str
+) -> None:
+    from pavior.messaging import mail
+
+    email_settings.PAVIOR_EMAIL_REPLY_TO = "Support <support@acme.example>"
+    r = api.post("/messages", {"channel": "email", "subject": "Sujet é", "body": body})
+    prepared = mail.prepare(Message.objects.get(pk=r.json()["id"]))
+    out = mail.Batch(prepared).copy(7, 42, to)
+    # The common case takes the template's bytes; the others are built by Django.
+    assert (out.raw is not None) == (to.isascii() and len(body) < 900)
+    raw = out.raw or out.build().message().as_bytes(linesep="\r\n")
+    import email as stdlib_email
+    import email.policy
+
+    got = stdlib_email.message_from_bytes(raw, policy=email.policy.default)
+    full = stdlib_email.message_from_bytes(
+        out.build().message().as_bytes(linesep="\r\n"), policy=email.policy.default
+    )
+    for header in ("Subject", "From", "To", "Reply-To", "List-Unsubscribe", "List-Id", "Message-ID"):
+        assert str(got[header]).strip() == str(full[header]).strip(), header
+    assert "%20" in got["List-Unsubscribe"] and "/email/unsubscribe/" in got["List-Unsubscribe"]
+    for part in ("plain", "html"):
+        assert got.get_body((part,)).get_content() == full.get_body((part,)).get_content()
+    claims = read_token(str(got["List-Unsubscribe"]).rsplit("/", 1)[1].rstrip(">").strip())
+    assert (claims.person_id, claims.message_id) == (42, prepared.message_id)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from html import escape
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import make_msgid
 from urllib.parse import quote, urlsplit
 
 import css_inline
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 from django.template.loader import render_to_string
 
 from pavior.core.email_config import address_domain
@@ -97,20 +99,18 @@ def prepare(message: Message, *, subject_prefix: str = "") -> Prepared:
     )
 
 
-def build(
-    prepared: Prepared, to: str, token: str, *, message_id: str | None = None
+def _build(
+    prepared: Prepared, to: str, url: str, quoted_token: str, message_id: str
 ) -> EmailMultiAlternatives:
-    """One recipient's copy: their unsubscribe link in the headers and the footer."""
-    url = unsubscribe_url(token)
     targets = f"<{url}>"
     if prepared.reply_to:
         address = prepared.reply_to.rpartition("<")[2].rstrip(">")
-        targets = f"<mailto:{address}?subject={quote('unsubscribe ' + token)}>, {targets}"
+        targets = f"<mailto:{address}?subject=unsubscribe%20{quoted_token}>, {targets}"
     headers = {
         "List-Unsubscribe": targets,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": prepared.list_id,
-        "Message-ID": message_id or make_msgid(domain=prepared.id_domain),
+        "Message-ID": message_id,
     }
     email = EmailMultiAlternatives(
         subject=prepared.subject,
@@ -124,8 +124,71 @@ def build(
     return email
 
 
-def build_for(prepared: Prepared, delivery_id: int, person_id: int, to: str) -> EmailMultiAlternatives:
-    """The copy for one outbox row: a fixed Message-ID per row (a retry is the same email)."""
-    token = make_token(prepared.workspace_id, person_id, prepared.message_id)
-    mid = f"<pavior.{prepared.message_id}.{delivery_id}@{prepared.id_domain}>"
-    return build(prepared, to, token, message_id=mid)
+def build(
+    prepared: Prepared, to: str, token: str, *, message_id: str | None = None
+) -> EmailMultiAlternatives:
+    """One recipient's copy: their unsubscribe link in the headers and the footer."""
+    return _build(
+        prepared,
+        to,
+        unsubscribe_url(token),
+        quote(token),
+        message_id or make_msgid(domain=prepared.id_domain),
+    )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One email on its way: the envelope, and its bytes (or how to build it)."""
+
+    to: str
+    build: Callable[[], EmailMessage]
+    raw: bytes | None = None
+    sender: str = ""
+
+
+def outgoing(email: EmailMessage) -> Outgoing:
+    return Outgoing(to=email.to[0], build=lambda: email)
+
+
+# Stand-ins in a batch's template, each replaced by the recipient's own value.
+_TO_SLOT = "pavior-recipient@pavior.invalid"
+_MID_SLOT = "<pavior-message-id@pavior.invalid>"
+_TOKEN_SLOT = "PAVIORTOKENSLOT"
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
+
+
+class Batch:
+    """A message's copies for one batch: the MIME bytes are written once by Django
+    (with stand-ins) and each copy replaces the stand-ins with its own values.
+
+    Laying out MIME costs about 0.5 ms an email (header folding, a boundary
+    regex per message); a replace costs microseconds. Whenever a stand-in is not
+    found exactly as written (a body long enough for quoted-printable, an
+    address that needs encoding) that copy is built by Django in full.
+    """
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        email = _build(prepared, _TO_SLOT, _SLOT, _TOKEN_SLOT, _MID_SLOT)
+        raw = email.message().as_bytes(linesep="\r\n")
+        expected = {_TO_SLOT: 1, _MID_SLOT: 1, _SLOT: 3, _TOKEN_SLOT: int(bool(prepared.reply_to))}
+        ok = all(raw.count(k.encode()) == n for k, n in expected.items())
+        self.raw = raw if ok else None
+        self.sender = sanitize_address(email.from_email, email.encoding or settings.DEFAULT_CHARSET)
+
+    def copy(self, delivery_id: int, person_id: int, to: str) -> Outgoing:
+        """The copy for one outbox row: a fixed Message-ID per row (a retry is the same email)."""
+        p = self.prepared
+        token = make_token(p.workspace_id, person_id, p.message_id)
+        mid = f"<pavior.{p.message_id}.{delivery_id}@{p.id_domain}>"
+        full = lambda: build(p, to, token, message_id=mid)  # noqa: E731
+        if self.raw is None or not _PLAIN_ADDRESS.fullmatch(to):
+            return Outgoing(to=to, build=full)
+        raw = (
+            self.raw.replace(_SLOT.encode(), unsubscribe_url(token).encode())
+            .replace(_TO_SLOT.encode(), to.encode())
+            .replace(_MID_SLOT.encode(), mid.encode())
+            .replace(_TOKEN_SLOT.encode(), quote(token).encode())
+        )
+        return Outgoing(to=to, build=full, raw=raw, sender=self.sender)

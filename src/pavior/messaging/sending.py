@@ -162,6 +162,7 @@ def send_batch(
         ).values_list("email", flat=True)
     }
     results = Results()
+    batch = mail.Batch(prepared)
     for i, (row_id, person_id, attempts) in enumerate(rows):
         person = people.get(person_id)
         why = _why_not(person, suppressed)
@@ -175,7 +176,7 @@ def send_batch(
                 next_attempt_at=claimed_at + LEASE
             )
         pacer.wait(stop)
-        outcome = transport.send(mail.build_for(prepared, row_id, person_id, person.email.strip()))
+        outcome = transport.send(batch.copy(row_id, person_id, person.email.strip()))
         _note(results, row_id, attempts, outcome, now())
         if outcome.kind == "transient" and outcome.server_down:
             # The server is unreachable: the rest of the batch waits with this row,
@@ -319,6 +320,6 @@ def send_test(message: Message, to_address: str) -> Outcome:
     prepared = mail.prepare(message, subject_prefix="[Test] ")
     transport = open_transport()
     try:
-        return transport.send(mail.build(prepared, to, "test"))
+        return transport.send(mail.outgoing(mail.build(prepared, to, "test")))
     finally:
         transport.close()

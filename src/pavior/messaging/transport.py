@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as DjangoSmtpBackend
 from django.core.mail.message import sanitize_address
+
+from pavior.messaging.mail import Outgoing
 
 Kind = Literal["sent", "transient", "permanent", "unknown"]
 UNKNOWN_OUTCOME = "unknown outcome"
@@ -42,7 +44,7 @@ SENT = Outcome("sent")
 
 
 class Transport(Protocol):
-    def send(self, email: EmailMessage) -> Outcome: ...
+    def send(self, email: Outgoing) -> Outcome: ...
 
     def close(self) -> None: ...
 
@@ -86,12 +88,16 @@ class SmtpTransport:
             except OSError:
                 pass
 
-    def send(self, email: EmailMessage) -> Outcome:
-        encoding = email.encoding or settings.DEFAULT_CHARSET
+    def send(self, email: Outgoing) -> Outcome:
         try:
-            sender = sanitize_address(email.from_email, encoding)
-            recipients = [sanitize_address(a, encoding) for a in email.recipients()]
-            body = email.message().as_bytes(linesep="\r\n")
+            if email.raw is not None:
+                sender, recipients, body = email.sender, [email.to], email.raw
+            else:
+                built = email.build()
+                encoding = built.encoding or settings.DEFAULT_CHARSET
+                sender = sanitize_address(built.from_email, encoding)
+                recipients = [sanitize_address(a, encoding) for a in built.recipients()]
+                body = built.message().as_bytes(linesep="\r\n")
         except (ValueError, UnicodeError) as exc:  # e.g. an address Django cannot write
             return Outcome("permanent", f"cannot write this email: {exc}"[:280])
         # None: a kept connection the server had closed while idle; reconnect once.
@@ -184,12 +190,12 @@ class BackendTransport:
         self.backend = backend or get_connection(fail_silently=False)
         self.opened = False
 
-    def send(self, email: EmailMessage) -> Outcome:
+    def send(self, email: Outgoing) -> Outcome:
         try:
             if not self.opened:
                 self.backend.open()
                 self.opened = True
-            sent = self.backend.send_messages([email])
+            sent = self.backend.send_messages([email.build()])
         except Exception as exc:  # the service's error, classified below
             return _service_outcome(exc)
         return SENT if sent else Outcome("permanent", "the email service refused it")
@@ -231,12 +237,12 @@ def open_transport() -> Transport:
 class FakeTransport:
     """The unit tests' twin: keeps what it is given; `answer` decides each outcome."""
 
-    def __init__(self, answer: Callable[[EmailMessage], Outcome] | None = None) -> None:
-        self.sent: list[EmailMessage] = []
+    def __init__(self, answer: Callable[[Outgoing], Outcome] | None = None) -> None:
+        self.sent: list[Outgoing] = []
         self.answer = answer or (lambda _email: SENT)
         self.closed = 0
 
-    def send(self, email: EmailMessage) -> Outcome:
+    def send(self, email: Outgoing) -> Outcome:
         outcome = self.answer(email)
         if outcome.kind == "sent":
             self.sent.append(email)
