@@ -242,21 +242,30 @@ def main() -> None:
             peak = max(peak, rss_mb(worker.pid))
             cpu = max(cpu, cpu_seconds(worker.pid))
             state = counts(env)
-            if state.get("sent", 0) + state.get("failed", 0) + state.get("skipped", 0) >= args.recipients:
+            if (
+                state.get("sent", 0) + state.get("failed", 0) + state.get("skipped", 0)
+                >= args.recipients
+            ):
                 break
             if worker.poll() is not None:
-                raise SystemExit(f"the worker died: {worker.stderr.read() if worker.stderr else ''}")
+                raise SystemExit(
+                    f"the worker died: {worker.stderr.read() if worker.stderr else ''}"
+                )
             time.sleep(0.25)
         took = time.perf_counter() - started
         load.join()
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
         rate = args.recipients / took
-        print(f"pavior worker: {args.recipients:,} emails in {took:.1f} s = {rate:,.0f} emails/s "
-              f"({rate / ref:.0%} of the reference); states {state}; peak RSS {peak:.0f} MB; "
-              f"worker CPU {cpu * 1000 / args.recipients:.2f} ms per email")
-        print(f"/api/v1/track during the send: p50 {during['p50_ms']:.1f} ms, "
-              f"p99 {during['p99_ms']:.1f} ms ({during['p99_ms'] / idle['p99_ms']:.1f}x idle)")
+        print(
+            f"pavior worker: {args.recipients:,} emails in {took:.1f} s = {rate:,.0f} emails/s "
+            f"({rate / ref:.0%} of the reference); states {state}; peak RSS {peak:.0f} MB; "
+            f"worker CPU {cpu * 1000 / args.recipients:.2f} ms per email"
+        )
+        print(
+            f"/api/v1/track during the send: p50 {during['p50_ms']:.1f} ms, "
+            f"p99 {during['p99_ms']:.1f} ms ({during['p99_ms'] / idle['p99_ms']:.1f}x idle)"
+        )
     finally:
         for p in reversed(procs):
             if p.poll() is None:

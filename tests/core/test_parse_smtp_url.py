@@ -78,7 +78,8 @@ def test_from_addresses(value: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "Acme", "Acme <>", "@acme.example", "hello@", "a b@acme.example", "a@b\r\nBcc: x@y"]
+    "value",
+    ["", "Acme", "Acme <>", "@acme.example", "hello@", "a b@acme.example", "a@b\r\nBcc: x@y"],
 )
 def test_bad_from_addresses(value: str) -> None:
     with pytest.raises(EmailConfigError, match="PAVIOR_EMAIL_FROM"):

@@ -34,7 +34,12 @@ def add_user(api: Any, uid: str, **attrs: Any) -> Person:
 
 
 def go_live(api: Any, **fields: Any) -> dict[str, Any]:
-    body = {"channel": "email", "subject": "Big news", "body": "Hello **there**.\n\n[Docs](https://acme.example/docs)", "status": "live"}
+    body = {
+        "channel": "email",
+        "subject": "Big news",
+        "body": "Hello **there**.\n\n[Docs](https://acme.example/docs)",
+        "status": "live",
+    }
     body.update(fields)
     r = api.post("/messages", body)
     assert r.status_code == 201, r.content
@@ -407,7 +412,15 @@ def test_each_copy_is_the_email_django_would_write_for_that_user(
     full = stdlib_email.message_from_bytes(
         out.build().message().as_bytes(linesep="\r\n"), policy=email.policy.default
     )
-    for header in ("Subject", "From", "To", "Reply-To", "List-Unsubscribe", "List-Id", "Message-ID"):
+    for header in (
+        "Subject",
+        "From",
+        "To",
+        "Reply-To",
+        "List-Unsubscribe",
+        "List-Id",
+        "Message-ID",
+    ):
         assert str(got[header]).strip() == str(full[header]).strip(), header
     assert "%20" in got["List-Unsubscribe"] and "/email/unsubscribe/" in got["List-Unsubscribe"]
     for part in ("plain", "html"):

@@ -93,7 +93,8 @@ def _states(env: dict[str, str]) -> dict[str, int]:
 GO_LIVE = """
 from pavior.messaging.actions import create_message
 from pavior.workspaces.models import Workspace
-m = create_message(Workspace.objects.get(), "email", {"subject": "Sale", "body": "Hi"}, status="live")
+ws = Workspace.objects.get()
+m = create_message(ws, "email", {"subject": "Sale", "body": "Hi"}, status="live")
 print(m.pk)
 """
 RECOVER = """
@@ -129,8 +130,9 @@ def test_kill_9_mid_send_sends_nobody_two_copies(
     try:
         # Freeze it while it is sending (rows claimed, some not yet sent), then kill it.
         caught = {}
-        for _ in range(50):
-            _wait(lambda: len(sink.received) >= 100 + 5 * _, 120, worker)
+        for attempt in range(50):
+            enough = 100 + 5 * attempt
+            _wait(lambda: len(sink.received) >= enough, 120, worker)  # noqa: B023
             os.kill(worker.pid, signal.SIGSTOP)
             caught = _states(env)
             if caught.get("sending") and caught.get("pending"):

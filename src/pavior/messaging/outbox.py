@@ -29,6 +29,10 @@ from pavior.workspaces.models import Workspace
 log = logging.getLogger("pavior.email")
 
 CHUNK = 5000
+# Why a user is skipped (Delivery.reason; the profile's "why no email").
+NO_EMAIL = "no email address"
+UNSUBSCRIBED = "unsubscribed"
+SUPPRESSED = "suppressed (bounce or complaint)"
 # `ongoing` messages: how often users who came to match are looked for.
 ONGOING_EVERY = timedelta(seconds=60)
 
@@ -119,9 +123,7 @@ def went_live(message: Message) -> None:
 def queue_due(now: datetime | None = None) -> int:
     """The worker's tick: queue what going live left undone, and `ongoing` newcomers."""
     now = now or timezone.now()
-    due = Message.objects.filter(
-        channel=Message.Channel.EMAIL, status=Message.Status.LIVE
-    ).filter(
+    due = Message.objects.filter(channel=Message.Channel.EMAIL, status=Message.Status.LIVE).filter(
         Q(audience_queued_at__isnull=True)
         | Q(delivery=Message.Delivery.ONGOING, audience_queued_at__lte=now - ONGOING_EVERY)
     )
@@ -140,9 +142,7 @@ def audience_outlook(workspace: Workspace, audience: object) -> dict[str, int]:
     node = parse_workspace_filter(workspace, audience or None)
     people, _ = filtered_people(workspace, node)
     no_email = Q(email__isnull=True) | Q(email="")
-    suppressed = Exists(
-        Suppression.objects.filter(workspace=workspace, email=OuterRef("email"))
-    )
+    suppressed = Exists(Suppression.objects.filter(workspace=workspace, email=OuterRef("email")))
     counts = people.aggregate(
         matched=Count("pk"),
         no_email=Count("pk", filter=no_email),
@@ -175,12 +175,13 @@ def skipped_reasons(message: Message) -> dict[str, int]:
 
 def person_may_get_email(person: Person) -> str:
     """Why this user would be skipped now ("" when they would get email)."""
-    if not (person.email or "").strip():
-        return "no email address"
+    email = (person.email or "").strip()
+    if not email:
+        return NO_EMAIL
     if not person.email_subscription:
-        return "unsubscribed"
+        return UNSUBSCRIBED
     if Suppression.objects.filter(
-        workspace_id=person.workspace_id, email__in={person.email, normalise_email(person.email)}
+        workspace_id=person.workspace_id, email__in={email, normalise_email(email)}
     ).exists():
-        return "suppressed"
+        return SUPPRESSED
     return ""

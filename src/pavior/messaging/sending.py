@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -77,9 +77,7 @@ class Results:
     """A batch's outcomes, written together."""
 
     done: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
-    retry: dict[tuple[datetime, str], list[int]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    retry: dict[tuple[datetime, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     release: list[int] = field(default_factory=list)
     release_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -130,11 +128,11 @@ def _why_not(person: Person | None, suppressed: set[str]) -> str:
         return "user deleted"
     email = (person.email or "").strip()
     if not email:
-        return "no email address"
+        return outbox.NO_EMAIL
     if not person.email_subscription:
-        return "unsubscribed"
+        return outbox.UNSUBSCRIBED
     if outbox.normalise_email(email) in suppressed:
-        return "suppressed (bounce or complaint)"
+        return outbox.SUPPRESSED
     return ""
 
 

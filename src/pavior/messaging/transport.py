@@ -97,7 +97,7 @@ class SmtpTransport:
                 encoding = built.encoding or settings.DEFAULT_CHARSET
                 sender = sanitize_address(built.from_email, encoding)
                 recipients = [sanitize_address(a, encoding) for a in built.recipients()]
-                body = built.message().as_bytes(linesep="\r\n")
+                body = built.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         except (ValueError, UnicodeError) as exc:  # e.g. an address Django cannot write
             return Outcome("permanent", f"cannot write this email: {exc}"[:280])
         # None: a kept connection the server had closed while idle; reconnect once.
@@ -213,7 +213,11 @@ def _service_outcome(exc: Exception) -> Outcome:
     """An email service's refusal: a rejected recipient is permanent, throttling is
     transient, anything else may or may not have been sent (never retried)."""
     name = type(exc).__name__
-    text = f"{name}: {exc}".replace("\n", " ")[:280]
+    try:
+        said = str(exc)
+    except Exception:  # an error object that cannot describe itself
+        said = " ".join(map(str, exc.args))
+    text = " ".join(f"{name}: {said}".split())[:280]
     if name == "AnymailRecipientsRefused":
         return Outcome("permanent", text)
     status = getattr(exc, "status_code", None)
