@@ -427,3 +427,37 @@ def test_each_copy_is_the_email_django_would_write_for_that_user(
         assert got.get_body((part,)).get_content() == full.get_body((part,)).get_content()
     claims = read_token(str(got["List-Unsubscribe"]).rsplit("/", 1)[1].rstrip(">").strip())
     assert (claims.person_id, claims.message_id) == (42, prepared.message_id)
+
+
+def test_two_workers_at_once_never_send_one_user_two_copies(
+    api: Any, smtp: Any, email_settings: Any, workspace: Any
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    Person.objects.bulk_create(
+        [
+            Person(workspace=workspace, external_id=f"u{i}", email=f"u{i}@x.example")
+            for i in range(300)
+        ]
+    )
+    made = go_live(api)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            drain(sending.Worker(), rounds=500)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(smtp.recipients()) == sorted(f"u{i}@x.example" for i in range(300))
+    assert api.get(f"/messages/{made['id']}/stats").json()["sent"] == 300
