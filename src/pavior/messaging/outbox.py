@@ -13,6 +13,7 @@ worker's next tick, since `audience_queued_at` is only stamped at the end.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -35,6 +36,7 @@ UNSUBSCRIBED = "unsubscribed"
 SUPPRESSED = "suppressed (bounce or complaint)"
 # `ongoing` messages: how often users who came to match are looked for.
 ONGOING_EVERY = timedelta(seconds=60)
+_warned: dict[int, float] = {}
 
 
 def _in_schedule(message: Message, now: datetime) -> bool:
@@ -68,7 +70,9 @@ def queue_audience(message_id: int, *, now: datetime | None = None) -> int:
     try:
         people, _ = _audience(message)
     except PaviorError as exc:  # e.g. an attribute of the audience was deleted
-        log.warning("email message %s: audience cannot be read: %s", message.pk, exc.message)
+        if time.monotonic() - _warned.get(message.pk, -3600.0) > 600:  # not every tick
+            _warned[message.pk] = time.monotonic()
+            log.warning("email message %s: audience cannot be read: %s", message.pk, exc.message)
         return 0
     undecided = people.exclude(  # type: ignore[attr-defined]
         Exists(Delivery.objects.filter(message_id=message.pk, person_id=OuterRef("pk")))

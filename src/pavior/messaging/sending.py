@@ -44,7 +44,17 @@ from pavior.people.models import Person
 log = logging.getLogger("pavior.email")
 S = Delivery.State
 
-BATCH = 10  # rows claimed at once: after a crash at most this many are "unknown outcome"
+# Rows claimed at once: about a tenth of a second of sending at the configured rate,
+# 10 to 50. After a crash at most one batch is "unknown outcome"; a bigger batch
+# spends less on the database per email (5 queries a batch).
+BATCH = 10
+MAX_BATCH = 50
+
+
+def batch_size(rate: float) -> int:
+    return MAX_BATCH if rate <= 0 else max(BATCH, min(MAX_BATCH, int(rate / 10)))
+
+
 LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dead worker
 # Waits before the 2nd, 3rd, ... try after a transient failure (about 1 h in all).
 RETRY_DELAYS = (60, 300, 900, 2400)
@@ -144,10 +154,11 @@ def send_batch(
     *,
     now: Callable[[], datetime] = timezone.now,
     stop: threading.Event | None = None,
+    limit: int = BATCH,
 ) -> Results | None:
     """Claim one batch of the message and send it; None when nothing was due."""
     claimed_at = now()
-    rows = claim(message.pk, claimed_at)
+    rows = claim(message.pk, claimed_at, limit)
     if not rows:
         return None
     people = Person.objects.in_bulk([r[1] for r in rows])
@@ -222,7 +233,9 @@ class Worker:
     ) -> None:
         self.transport_factory = transport_factory
         self.transport: Transport | None = None
-        self.pacer = Pacer(settings.PAVIOR_EMAIL_RATE if rate is None else rate)
+        rate = settings.PAVIOR_EMAIL_RATE if rate is None else rate
+        self.pacer = Pacer(rate)
+        self.batch = batch_size(rate)
         self.now = now
         self.prepared: dict[int, tuple[datetime, mail.Prepared]] = {}
         self.last_recovery = 0.0
@@ -254,7 +267,13 @@ class Worker:
                 if self.transport is None:
                     self.transport = self.transport_factory()
                 results = send_batch(
-                    message, prepared, self.transport, self.pacer, now=self.now, stop=stop
+                    message,
+                    prepared,
+                    self.transport,
+                    self.pacer,
+                    now=self.now,
+                    stop=stop,
+                    limit=self.batch,
                 )
                 if results is None:
                     break
