@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import smtplib
 import socket
@@ -278,6 +279,7 @@ def main() -> None:
             rest = sink.stdout.read()
             print(f"sink: {rest.strip()} (reference + Pavior)")
         print(f"load after: {os.getloadavg()[0]:.1f}")
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,9 @@ def test_a_4xx_is_tried_again_later_and_a_5xx_never(
     assert smtp.recipients() == ["fine@example.com"]
     got = states(made["id"])
     assert got["gone"] == "failed: RCPT TO: 550 5.1.1 No such user"
+    assert outbox.skipped_reasons(Message.objects.get(pk=made["id"])) == {
+        "failed: refused by the mail server": 1
+    }
     assert got["grey"].startswith("pending: will try again: RCPT TO: 451")
     drain(worker)  # not yet due: nothing is tried
     assert tries["grey@example.com"] == 1
@@ -461,3 +464,32 @@ def test_two_workers_at_once_never_send_one_user_two_copies(
     assert not errors
     assert sorted(smtp.recipients()) == sorted(f"u{i}@x.example" for i in range(300))
     assert api.get(f"/messages/{made['id']}/stats").json()["sent"] == 300
+
+
+def test_before_going_live_the_outlook_counts_who_would_be_skipped(
+    api: Any, plan: None, smtp: Any, email_settings: Any, workspace: Any
+) -> None:
+    add_user(api, "ok", email="ok@example.com", plan="pro")
+    add_user(api, "noaddr", plan="pro")
+    add_user(api, "unsub", email="unsub@example.com", email_subscription=False, plan="pro")
+    add_user(api, "bounced", email="bounced@example.com", plan="pro")
+    add_user(api, "other", email="other@example.com", plan="free")
+    Suppression.objects.create(workspace=workspace, email="bounced@example.com", reason="bounce")
+    assert outbox.audience_outlook(workspace, PRO) == {
+        "matched": 4,
+        "no_email": 1,
+        "unsubscribed": 1,
+        "suppressed": 1,
+        "will_send": 1,
+    }
+    made = go_live(api, audience=PRO)
+    drain(sending.Worker())
+    assert outbox.skipped_reasons(Message.objects.get(pk=made["id"])) == {
+        "skipped: no email address": 1,
+        "skipped: unsubscribed": 1,
+        "skipped: suppressed (bounce or complaint)": 1,
+    }
+    assert outbox.person_may_get_email(Person.objects.get(external_id="bounced")) == (
+        outbox.SUPPRESSED
+    )
+    assert outbox.person_may_get_email(Person.objects.get(external_id="ok")) == ""

@@ -161,6 +161,18 @@ def audience_outlook(workspace: Workspace, audience: object) -> dict[str, int]:
     return {k: int(v or 0) for k, v in counts.items()}
 
 
+def _reason_group(state: str, reason: str) -> str:
+    if state == Delivery.State.SKIPPED:
+        return reason
+    if reason.startswith("unknown outcome"):
+        return "unknown outcome"
+    if reason.startswith("gave up"):
+        return "gave up after retries"
+    if reason.startswith("cannot write"):
+        return "invalid address"
+    return "refused by the mail server"
+
+
 def skipped_reasons(message: Message) -> dict[str, int]:
     """Skipped and failed rows by reason (the stats page's breakdown)."""
     rows = (
@@ -172,7 +184,7 @@ def skipped_reasons(message: Message) -> dict[str, int]:
     )
     out: dict[str, int] = {}
     for state, reason, n in rows:
-        key = f"{state}: {reason.split(':')[0]}" if reason else state
+        key = f"{state}: {_reason_group(state, reason)}" if reason else state
         out[key] = out.get(key, 0) + n
     return out
 
