@@ -161,7 +161,7 @@ def send_batch(
     rows = claim(message.pk, claimed_at, limit)
     if not rows:
         return None
-    people = Person.objects.in_bulk([r[1] for r in rows])
+    people = Person.objects.only("id", "email", "email_subscription").in_bulk([r[1] for r in rows])
     emails = {p.email.strip() for p in people.values() if p.email}
     suppressed = {
         outbox.normalise_email(e)
