@@ -102,16 +102,22 @@ def _insert_pending(message: Message, person_ids: list[int], now: datetime) -> i
     table = connection.ops.quote_name(Delivery._meta.db_table)
     created = connection.ops.adapt_datetimefield_value(now)
     ws, mid, pending = message.workspace_id, message.pk, str(Delivery.State.PENDING)
-    rows = [(ws, mid, pid, pending, "", created, 0) for pid in person_ids]
+    columns = "workspace_id, message_id, person_id, state, reason, created_at, attempts"
+    conflict = "ON CONFLICT (message_id, person_id) DO NOTHING"
     with transaction.atomic(), connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {table} (workspace_id, message_id, person_id, state, reason, "
-            "created_at, attempts) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (message_id, person_id) DO NOTHING",
-            rows,
-        )
+        if connection.vendor == "postgresql":  # one statement for the chunk
+            cur.execute(
+                f"INSERT INTO {table} ({columns}) SELECT %s, %s, p, %s, '', %s, 0 "
+                f"FROM unnest(%s::bigint[]) AS p {conflict}",
+                [ws, mid, pending, created, person_ids],
+            )
+        else:  # SQLite runs executemany in C, row by row in one statement
+            cur.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, '', %s, 0) {conflict}",
+                [(ws, mid, pid, pending, created) for pid in person_ids],
+            )
         inserted = cur.rowcount
-    return inserted if inserted >= 0 else len(rows)
+    return inserted if inserted >= 0 else len(person_ids)
 
 
 def went_live(message: Message) -> None:
