@@ -493,3 +493,42 @@ def test_before_going_live_the_outlook_counts_who_would_be_skipped(
         outbox.SUPPRESSED
     )
     assert outbox.person_may_get_email(Person.objects.get(external_id="ok")) == ""
+
+
+def test_the_smtp_url_s_login_is_used(api: Any, email_settings: Any) -> None:
+    """PAVIOR_SMTP_URL's user and password (percent-encoded) reach the server's AUTH."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from pavior.core.email_config import parse_smtp_url
+    from tests.messaging.conftest import SmtpSink, free_port
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+        logins.append((auth.login, auth.password))
+        return AuthResult(success=(auth.login, auth.password) == (b"me@acme.example", b"p:ss"))
+
+    sink = SmtpSink(host="127.0.0.1", port=free_port())
+    controller = Controller(
+        sink,
+        hostname=sink.host,
+        port=sink.port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        for password, delivered in (("wrong", False), ("p%3Ass", True)):
+            config = parse_smtp_url(f"smtp://me%40acme.example:{password}@127.0.0.1:{sink.port}")
+            email_settings.EMAIL_PORT = config.port
+            email_settings.EMAIL_HOST_USER = config.username
+            email_settings.EMAIL_HOST_PASSWORD = config.password
+            r = api.post("/messages", {"channel": "email", "subject": "S", "body": "B"})
+            outcome = sending.send_test(Message.objects.get(pk=r.json()["id"]), "me@acme.example")
+            assert (outcome.kind == "sent") == delivered, outcome
+        assert logins[-1] == (b"me@acme.example", b"p:ss")
+        assert sink.recipients() == ["me@acme.example"]
+    finally:
+        controller.stop()
