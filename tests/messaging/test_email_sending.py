@@ -247,7 +247,7 @@ def test_rows_a_dead_worker_left_sending_are_failed_and_never_sent(
         add_user(api, f"u{i}", email=f"u{i}@example.com")
     made = go_live(api)
     # A worker claimed a batch, then died (kill -9) before recording anything.
-    claimed = sending.claim(made["id"], timezone.now(), limit=2)
+    claimed = sending.claim(Message.objects.get(pk=made["id"]), timezone.now(), limit=2)
     assert len(claimed) == 2
     clock = Clock()
     worker = sending.Worker(now=clock)

@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -97,20 +98,86 @@ class Results:
         self.counts[state] += 1
 
 
-def claim(message_id: int, now: datetime, limit: int = BATCH) -> list[tuple[int, int, int]]:
-    """Due pending rows of a message, now `sending` (id, person_id, attempts)."""
+class Claimed(NamedTuple):
+    """A row now `sending`, with what the send-time check needs of its user."""
+
+    id: int
+    person_id: int
+    attempts: int
+    email: str | None  # None also when the user is gone
+    subscribed: bool | None
+    suppressed: bool
+
+
+_CLAIM_PG = """
+WITH picked AS (
+    SELECT id FROM messaging_delivery
+    WHERE message_id = %(message)s AND state = 'pending'
+      AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE messaging_delivery d SET state = 'sending', next_attempt_at = %(lease)s
+    FROM picked WHERE d.id = picked.id AND d.state = 'pending'
+    RETURNING d.id, d.person_id, d.attempts
+)
+SELECT c.id, c.person_id, c.attempts, p.email, p.email_subscription,
+       EXISTS (SELECT 1 FROM messaging_suppression s
+               WHERE s.workspace_id = %(workspace)s
+                 AND s.email IN (btrim(p.email), lower(btrim(p.email))))
+FROM claimed c LEFT JOIN people_person p ON p.id = c.person_id
+"""
+
+
+def claim(message: Message, now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Due pending rows of a message, now `sending`, with their users' addresses.
+
+    PostgreSQL: one statement (its own transaction): rows locked by another
+    worker are skipped. SQLite: one write transaction (the single writer).
+    """
+    if connection.vendor == "postgresql":
+        params: dict[str, Any] = {
+            "message": message.pk,
+            "now": now,
+            "limit": limit,
+            "lease": now + LEASE,
+            "workspace": message.workspace_id,
+        }
+        with connection.cursor() as cur:
+            cur.execute(_CLAIM_PG, params)
+            return [Claimed(*row) for row in cur.fetchall()]
     with transaction.atomic():
-        due = Delivery.objects.filter(message_id=message_id, state=S.PENDING).filter(
+        due = Delivery.objects.filter(message_id=message.pk, state=S.PENDING).filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
         rows = list(due.values_list("id", "person_id", "attempts")[:limit])
         if rows:
             Delivery.objects.filter(id__in=[r[0] for r in rows]).update(
                 state=S.SENDING, next_attempt_at=now + LEASE
             )
-    return rows
+    people = Person.objects.only("id", "email", "email_subscription").in_bulk([r[1] for r in rows])
+    emails = {p.email.strip() for p in people.values() if p.email}
+    suppressed = {
+        outbox.normalise_email(e)
+        for e in Suppression.objects.filter(
+            workspace_id=message.workspace_id,
+            email__in=emails | {outbox.normalise_email(e) for e in emails},
+        ).values_list("email", flat=True)
+    }
+    out = []
+    for row_id, person_id, attempts in rows:
+        person = people.get(person_id)
+        email = person.email if person else None
+        out.append(
+            Claimed(
+                row_id,
+                person_id,
+                attempts,
+                email,
+                person.email_subscription if person else None,
+                bool(email) and outbox.normalise_email(email or "") in suppressed,
+            )
+        )
+    return out
 
 
 def _record(results: Results, now: datetime) -> None:
@@ -139,15 +206,14 @@ def _record(results: Results, now: datetime) -> None:
             )
 
 
-def _why_not(person: Person | None, suppressed: set[str]) -> str:
-    if person is None:
+def _why_not(row: Claimed) -> str:
+    if row.subscribed is None:
         return "user deleted"
-    email = (person.email or "").strip()
-    if not email:
+    if not (row.email or "").strip():
         return outbox.NO_EMAIL
-    if not person.email_subscription:
+    if not row.subscribed:
         return outbox.UNSUBSCRIBED
-    if outbox.normalise_email(email) in suppressed:
+    if row.suppressed:
         return outbox.SUPPRESSED
     return ""
 
@@ -164,35 +230,25 @@ def send_batch(
 ) -> Results | None:
     """Claim one batch of the message and send it; None when nothing was due."""
     claimed_at = now()
-    rows = claim(message.pk, claimed_at, limit)
+    rows = claim(message, claimed_at, limit)
     if not rows:
         return None
-    people = Person.objects.only("id", "email", "email_subscription").in_bulk([r[1] for r in rows])
-    emails = {p.email.strip() for p in people.values() if p.email}
-    suppressed = {
-        outbox.normalise_email(e)
-        for e in Suppression.objects.filter(
-            workspace_id=message.workspace_id,
-            email__in=emails | {outbox.normalise_email(e) for e in emails},
-        ).values_list("email", flat=True)
-    }
     results = Results()
     batch = mail.Batch(prepared)
-    for i, (row_id, person_id, attempts) in enumerate(rows):
-        person = people.get(person_id)
-        why = _why_not(person, suppressed)
+    for i, row in enumerate(rows):
+        why = _why_not(row)
         if why:
-            results.add(row_id, S.SKIPPED, why)
+            results.add(row.id, S.SKIPPED, why)
             continue
-        assert person is not None and person.email
+        assert row.email
         if now() - claimed_at > LEASE / 2:  # a slow server: keep the claim ours
             claimed_at = now()
             Delivery.objects.filter(id__in=[r[0] for r in rows[i:]], state=S.SENDING).update(
                 next_attempt_at=claimed_at + LEASE
             )
         pacer.wait(stop)
-        outcome = transport.send(batch.copy(row_id, person_id, person.email.strip()))
-        _note(results, row_id, attempts, outcome, now())
+        outcome = transport.send(batch.copy(row.id, row.person_id, row.email.strip()))
+        _note(results, row.id, row.attempts, outcome, now())
         if outcome.kind == "transient" and outcome.server_down:
             # The server is unreachable: the rest of the batch waits with this row,
             # not tried (and not counted as tries).
