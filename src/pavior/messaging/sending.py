@@ -2,9 +2,10 @@
 
 Never two copies, never a lost decision:
 - a worker claims a small batch of due pending rows (`FOR UPDATE SKIP LOCKED`
-  on PostgreSQL, so workers never share a row; SQLite's single writer takes
-  the write lock at BEGIN) and marks them `sending` in that transaction,
-  before any SMTP is spoken, with a lease (`next_attempt_at`);
+  on PostgreSQL, so workers never share a row, in one statement that also reads
+  the users' addresses; SQLite's single writer takes the write lock at BEGIN)
+  and marks them `sending`, committed before any SMTP is spoken, with a lease
+  (`next_attempt_at`);
 - after each batch the outcomes are written in one transaction: `sent`,
   `failed` with the reason, `skipped` (no address, unsubscribed, suppressed:
   checked per recipient at send time), or back to `pending` with a later
@@ -47,7 +48,7 @@ S = Delivery.State
 
 # Rows claimed at once: about a tenth of a second of sending at the configured rate,
 # 10 to 50. After a crash at most one batch is "unknown outcome"; a bigger batch
-# spends less on the database per email (5 queries a batch).
+# spends less on the database per email (a claim and a record per batch).
 BATCH = 10
 MAX_BATCH = 50
 
