@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -40,6 +41,7 @@ class SmtpSink:
     # Called with the address at RCPT TO; a string refuses that recipient.
     rcpt_reply: Callable[[str], str | None] = lambda _addr: None
     drop_after_data: bool = False  # close the connection instead of answering DATA
+    hang_after_data: float = 0.0  # seconds of silence before answering DATA
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -63,6 +65,8 @@ class SmtpSink:
         if self.drop_after_data:
             server.transport.close()
             return "250 never seen"
+        if self.hang_after_data:
+            await asyncio.sleep(self.hang_after_data)
         refusal = self.reply(list(envelope.rcpt_tos), envelope.content)
         if refusal:
             return refusal

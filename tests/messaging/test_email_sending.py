@@ -240,6 +240,28 @@ def test_a_server_that_drops_the_line_after_the_body_is_never_asked_again(
     assert smtp.received == []
 
 
+def test_a_server_that_hangs_after_the_body_is_given_up_on_and_never_asked_again(
+    api: Any, smtp: Any, email_settings: Any
+) -> None:
+    add_user(api, "u0", email="u0@example.com")
+    email_settings.EMAIL_TIMEOUT = 1
+    smtp.hang_after_data = 3  # it got the body, then says nothing past the timeout
+    made = go_live(api)
+    clock = Clock()
+    worker = sending.Worker(now=clock)
+    started = time.monotonic()
+    drain(worker)
+    assert time.monotonic() - started < 10
+    smtp.hang_after_data = 0
+    clock.advance(max(sending.RETRY_DELAYS) * 10)
+    drain(worker)
+    row = Delivery.objects.get(message_id=made["id"])
+    assert row.state == "failed"
+    assert row.reason == "unknown outcome: no answer in time"
+    # Not asked again (aiosmtpd drops the copy whose client went away).
+    assert smtp.recipients() == []
+
+
 def test_rows_a_dead_worker_left_sending_are_failed_and_never_sent(
     api: Any, smtp: Any, email_settings: Any
 ) -> None:

@@ -172,7 +172,8 @@ class SmtpTransport:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
+    # smtplib reports a read timeout as "Connection unexpectedly closed: timed out".
+    if isinstance(exc, socket.timeout | TimeoutError) or str(exc).endswith("timed out"):
         return "no answer in time"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
