@@ -139,14 +139,20 @@ def _print_first_steps(host: str, port: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the background worker (imports and other long jobs; planner statistics)."""
+    """Run the background worker (imports, email sending, planner statistics, other long jobs)."""
     setup_django()
     from django.core.management import call_command
 
     from pavior import db_statistics
+    from pavior.messaging.sending import start_worker_thread
 
     db_statistics.start_refreshing()
-    call_command("db_worker", interval=0.5)
+    email, stop = start_worker_thread()  # the outbox, beside the task worker
+    try:
+        call_command("db_worker", interval=0.5)
+    finally:
+        stop.set()
+        email.join(timeout=60)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

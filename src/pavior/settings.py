@@ -14,6 +14,8 @@ from typing import Any
 
 import dj_database_url
 
+from pavior.core import email_config
+
 
 def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -205,6 +207,46 @@ else:
 
 # --- Background tasks ------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("PAVIOR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# --- Email (SPEC §13; docs/email.md) ------------------------------------------------
+# PAVIOR_SMTP_URL (smtp://user:pass@host:port?starttls=true, smtps:// for implicit
+# TLS) is parsed by pavior.core.email_config and mapped onto Django's EMAIL_*;
+# PAVIOR_EMAIL_BACKEND picks another Django email backend instead (an email service
+# through django-anymail, e.g. anymail.backends.mailgun.EmailBackend), whose
+# settings come from ANYMAIL_* variables (ANYMAIL_MAILGUN_API_KEY -> ANYMAIL["MAILGUN_API_KEY"]).
+PAVIOR_SMTP_URL = envsecret("PAVIOR_SMTP_URL")
+PAVIOR_EMAIL_BACKEND = env("PAVIOR_EMAIL_BACKEND")
+EMAIL_BACKEND = PAVIOR_EMAIL_BACKEND or "django.core.mail.backends.smtp.EmailBackend"
+try:
+    if PAVIOR_SMTP_URL:
+        _smtp = email_config.parse_smtp_url(PAVIOR_SMTP_URL)
+        EMAIL_HOST, EMAIL_PORT = _smtp.host, _smtp.port
+        EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp.username, _smtp.password
+        EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp.use_tls, _smtp.use_ssl
+        EMAIL_TIMEOUT = _smtp.timeout
+    else:
+        EMAIL_TIMEOUT = email_config.DEFAULT_TIMEOUT
+    # Where emails come from ("Acme <hello@acme.example>"); no default, so nothing
+    # goes out as webmaster@localhost.
+    PAVIOR_EMAIL_FROM = (
+        email_config.parse_address(env("PAVIOR_EMAIL_FROM"), name="PAVIOR_EMAIL_FROM")
+        if env("PAVIOR_EMAIL_FROM").strip()
+        else ""
+    )
+    # Optional: Reply-To, and the mailto: form of List-Unsubscribe.
+    PAVIOR_EMAIL_REPLY_TO = (
+        email_config.parse_address(env("PAVIOR_EMAIL_REPLY_TO"), name="PAVIOR_EMAIL_REPLY_TO")
+        if env("PAVIOR_EMAIL_REPLY_TO").strip()
+        else ""
+    )
+    # Emails per second from one worker (0: as fast as the server takes them).
+    PAVIOR_EMAIL_RATE = email_config.parse_rate(env("PAVIOR_EMAIL_RATE", "100"))
+except email_config.EmailConfigError as _exc:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(str(_exc)) from None
+DEFAULT_FROM_EMAIL = PAVIOR_EMAIL_FROM or "webmaster@localhost"
+ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}
 
 # --- Auth, sessions, security ----------------------------------------------------
 LOGIN_URL = "/login/"

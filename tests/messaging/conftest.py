@@ -162,3 +162,7 @@ def host_site() -> Iterator[dict[str, Any]]:
     state["url"] = f"http://localhost:{server.server_address[1]}"
     yield state
     server.shutdown()
+
+
+# The real SMTP server's fixtures (aiosmtpd), defined in their own module.
+from tests.messaging.smtp_sink import email_settings, smtp  # noqa: E402, F401

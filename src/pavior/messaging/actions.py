@@ -105,6 +105,12 @@ def _check_complete(message: Message) -> None:
         raise InvalidValue("A message needs a body before it goes live", field="body")
     if message.channel == Message.Channel.EMAIL and not message.subject.strip():
         raise InvalidValue("An email needs a subject before it goes live", field="subject")
+    if message.channel == Message.Channel.EMAIL:
+        from pavior.messaging.mail import email_setup_problem
+
+        problem = email_setup_problem()
+        if problem is not None:
+            raise problem
     if message.kind == Message.Kind.ANNOUNCEMENT and not message.title.strip():
         raise InvalidValue("An announcement needs a title before it goes live", field="title")
 

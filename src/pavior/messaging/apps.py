@@ -24,3 +24,9 @@ class MessagingConfig(AppConfig):
             segment_in_use_checks.append(live_message_check)
         if messages_naming_attribute not in attribute_in_use_checks:
             attribute_in_use_checks.append(messages_naming_attribute)
+
+        from pavior.messaging.actions import went_live_hooks
+        from pavior.messaging.outbox import went_live
+
+        if went_live not in went_live_hooks:
+            went_live_hooks.append(went_live)

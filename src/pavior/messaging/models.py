@@ -63,6 +63,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     went_live_at = models.DateTimeField(null=True, blank=True)
+    # Email: when the audience was last put into the outbox in full (going live;
+    # for `ongoing`, each minute's check). Empty = still to do (messaging/outbox.py).
+    audience_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "status"], name="message_status")]

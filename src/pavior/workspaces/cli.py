@@ -21,8 +21,12 @@ def setup_django(*, migrate: bool = True) -> None:
     database works on a fresh data dir, as `serve` does (SPEC §10)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pavior.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as e:  # a bad setting, e.g. PAVIOR_SMTP_URL: one line
+        fail(str(e))
     if migrate:
         migrate_if_needed()
 
