@@ -61,6 +61,15 @@ ALLOWED = {
     ("workspaces_membership", ("id",)): "surrogate id; as people_person",
     ("workspaces_apikey", ("id",)): "surrogate id; as people_person",
     ("workspaces_identitysecret", ("id",)): "surrogate id; as people_person",
+    ("messaging_message", ("id",)): "surrogate id; as people_person",
+    ("messaging_delivery", ("id",)): "surrogate id; as people_person",
+    ("messaging_suppression", ("id",)): "surrogate id; as people_person",
+    ("messaging_subscriptionchange", ("id",)): "surrogate id; as people_person",
+    # A message belongs to one workspace, so (message, person) is unique per
+    # workspace already; the show and outbox statements name these columns in
+    # ON CONFLICT. Before distributing it becomes (workspace_id, message_id,
+    # person_id) and those statements with it.
+    ("messaging_delivery", ("message_id", "person_id")): "message implies the workspace",
     # Looked up before the workspace is known: a secret API key is all a REST call
     # brings, and an import's token is all its progress URL brings. Globally unique
     # by construction (random); distributed, they become a small routing table

@@ -48,6 +48,9 @@ def test_an_email_service_backend_gets_each_email_with_its_headers(api: Any, ser
         "<https://pavior.acme.example/email/unsubscribe/"
     )
     assert Delivery.objects.filter(message_id=r.json()["id"], state="sent").count() == 3
+    # The service hands this back with a bounce or complaint (the webhook's workspace).
+    workspace_id = Delivery.objects.filter(message_id=r.json()["id"]).first().workspace_id
+    assert sent.metadata == {"pavior_workspace": str(workspace_id)}
 
 
 def api_error(status: int) -> AnymailAPIError:

@@ -17,8 +17,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from pavior.messaging.models import Delivery, Message, Suppression
-from pavior.segments.queries import count_people, filtered_people
+from pavior.messaging.models import Delivery, Message
+from pavior.segments.queries import count_people
 from pavior.segments.saved import parse_workspace_filter
 from pavior.workspaces.models import Workspace
 
@@ -70,17 +70,14 @@ def email_reach(workspace: Workspace, audience: Any) -> EmailReach:
 
     Each user is counted under the first reason that applies: no email, then
     unsubscribed, then a suppressed address (bounce or complaint)."""
-    node = parse_workspace_filter(workspace, audience or None)
-    qs, _ = filtered_people(workspace, node)
-    no_email = Q(email__isnull=True) | Q(email="")
-    suppressed = Suppression.objects.filter(workspace=workspace).values("email")
+    from pavior.messaging.outbox import audience_outlook
+
+    counts = audience_outlook(workspace, audience)
     return EmailReach(
-        matched=qs.count(),
-        no_email=qs.filter(no_email).count(),
-        unsubscribed=qs.exclude(no_email).filter(email_subscription=False).count(),
-        suppressed=qs.exclude(no_email)
-        .filter(email_subscription=True, email__in=suppressed)
-        .count(),
+        matched=counts["matched"],
+        no_email=counts["no_email"],
+        unsubscribed=counts["unsubscribed"],
+        suppressed=counts["suppressed"],
     )
 
 

@@ -121,6 +121,9 @@ def _build(
         headers=headers,
     )
     email.attach_alternative(prepared.html.replace(_SLOT, escape(url)), "text/html")
+    # An email service (django-anymail) sends this back with bounces and
+    # complaints, so the webhook knows the workspace (suppressions.WORKSPACE_KEY).
+    email.metadata = {"pavior_workspace": str(prepared.workspace_id)}  # type: ignore[attr-defined]
     return email
 
 
