@@ -19,9 +19,11 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Exists,
     Expression,
     F,
     FloatField,
+    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -35,7 +37,7 @@ from pavior.core.errors import InvalidCursor, InvalidFilter
 from pavior.core.filters import Condition, Group, Node, SegmentRef, Sort
 from pavior.core.inputs import MAX_TEXT_LENGTH, search_term, text_problem
 from pavior.people import hooks
-from pavior.people.models import Person
+from pavior.people.models import AttributeDefinition, IndexedValue, Person
 from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
@@ -65,7 +67,9 @@ class CustomValue(Expression):
         self.attr_type = attr_type
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
-        column = f'{compiler.quote_name_unless_alias(Person._meta.db_table)}."custom"'
+        # The people table's alias in this query: "U0" when it is a subquery.
+        table = compiler.query.base_table or Person._meta.db_table
+        column = f'{compiler.quote_name_unless_alias(table)}."custom"'
         return custom_value_sql(connection.vendor, column, self.name, self.attr_type), ()
 
     def __repr__(self) -> str:
@@ -79,6 +83,21 @@ class Compiler:
     workspace: Workspace
     annotations: dict[str, Any]
     custom_attributes: dict[str, AttributeDef] = field(default_factory=dict)
+    # name -> definition id of the custom attributes whose typed copy
+    # (people.IndexedValue) is complete; loaded at first need.
+    _indexed: dict[str, int] | None = None
+
+    def indexed_id(self, attr: AttributeDef) -> int | None:
+        """The definition id whose IndexedValue rows hold `attr`'s values, if ready."""
+        if attr.builtin:
+            return None
+        if self._indexed is None:
+            self._indexed = dict(
+                AttributeDefinition.objects.filter(
+                    workspace=self.workspace, index_state="ready"
+                ).values_list("name", "id")
+            )
+        return self._indexed.get(attr.name)
 
     def value_ref(self, attr: AttributeDef) -> str:
         if attr.builtin:
@@ -113,6 +132,9 @@ class Compiler:
 
     def condition(self, c: Condition) -> Q:
         attr = c.attribute
+        indexed = self.indexed_id(attr)
+        if indexed is not None:
+            return self._indexed_condition(c, indexed)
         ref = self.value_ref(attr)
         op, value = c.op, c.value
         if op == "is_set":
@@ -130,6 +152,65 @@ class Compiler:
         if attr.type == AttrType.DATE:
             return self._date(attr, ref, op, value)
         return self._compare(ref, op, value)
+
+    # A negative operator holds for a user without a value too: it is "not" the
+    # positive one, over people, rather than a test of the side table's rows.
+    _NEGATED = {"ne": "eq", "not_contains": "contains", "is_not_set": "is_set"}
+
+    def indexed_ids(self, node: Node | None) -> QuerySet[Any] | None:
+        """The filter's users as a set of person ids read from IndexedValue alone,
+        when it is a tree of "and"/"or" over positive conditions on indexed
+        attributes (else None). Counting it is an index-only count: the
+        attribute's rows are its workspace's, so people are never read."""
+        if isinstance(node, SegmentRef):
+            return self.indexed_ids(node.node)
+        if isinstance(node, Condition):
+            attribute_id = self.indexed_id(node.attribute)
+            if attribute_id is None or node.op in self._NEGATED:
+                return None
+            return self._indexed_rows(node, node.op, attribute_id).values("person_id")
+        if isinstance(node, Group):
+            found = [self.indexed_ids(child) for child in node.children]
+            parts = [part for part in found if part is not None]
+            if len(parts) < len(found):
+                return None
+            first, *rest = parts
+            if node.kind == "or":
+                return first.union(*rest) if rest else first
+            # "and": the first set's rows whose person is in every other set.
+            for part in rest:
+                first = first.filter(person_id__in=part)
+            return first
+        return None
+
+    def _indexed_rows(self, c: Condition, op: str, attribute_id: int) -> QuerySet[Any]:
+        """The attribute's IndexedValue rows whose value passes the positive `op`."""
+        attr = c.attribute
+        column = "value_text" if attr.type == AttrType.STRING else "value_number"
+        if op == "is_set":
+            match = Q()
+        elif attr.type == AttrType.BOOLEAN:
+            match = Q(value_number=1.0 if c.value else 0.0)
+        elif attr.type == AttrType.STRING:
+            match = self._string(column, op, c.value)
+        elif attr.type == AttrType.DATE:
+            match = self._date(attr, column, op, c.value)
+        else:
+            match = self._compare(column, op, c.value)
+        # The explicit NOT NULL lets both databases use the partial index.
+        return IndexedValue.objects.filter(
+            match, attribute_id=attribute_id, **{f"{column}__isnull": False}
+        )
+
+    def _indexed_condition(self, c: Condition, attribute_id: int) -> Q:
+        """The condition over the attribute's IndexedValue rows: the users among
+        them that match (an IN subquery), or for a negative operator those not
+        among the matches of its positive (NOT EXISTS: an anti-join)."""
+        op = self._NEGATED.get(c.op, c.op)
+        rows = self._indexed_rows(c, op, attribute_id)
+        if op == c.op:
+            return Q(pk__in=rows.values("person_id"))
+        return ~Q(Exists(rows.filter(person_id=OuterRef("pk"))))
 
     def _string(self, ref: str, op: str, value: Any) -> Q:
         lookups = {
@@ -208,6 +289,10 @@ def filtered_people(
 
 
 def count_people(workspace: Workspace, node: Node | None, *, search: str | None = None) -> int:
+    if node is not None and not search_term(search):
+        ids = Compiler(workspace=workspace, annotations={}).indexed_ids(node)
+        if ids is not None:
+            return ids.count()
     qs, _ = filtered_people(workspace, node, search=search)
     return qs.count()
 
