@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -118,7 +119,12 @@ class Compiler:
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Group):
-            parts = [self.compile(child) for child in node.children]
+            children = node.children
+            merged: list[Q] = []
+            if node.kind == "and" and self.typed_in_people():
+                sets, children = self._merge_indexed(children)
+                merged = [Q(pk__in=ids) for ids in sets]
+            parts = merged + [self.compile(child) for child in children]
             q = parts[0]
             for part in parts[1:]:
                 q = (q & part) if node.kind == "and" else (q | part)
@@ -132,7 +138,7 @@ class Compiler:
 
     def condition(self, c: Condition) -> Q:
         attr = c.attribute
-        indexed = self.indexed_id(attr)
+        indexed = self.indexed_id(attr) if self.typed_in_people() else None
         if indexed is not None:
             return self._indexed_condition(c, indexed)
         ref = self.value_ref(attr)
@@ -157,6 +163,19 @@ class Compiler:
     # positive one, over people, rather than a test of the side table's rows.
     _NEGATED = {"ne": "eq", "not_contains": "contains", "is_not_set": "is_set"}
 
+    @staticmethod
+    def typed_in_people() -> bool:
+        """Whether a filter that reads people anyway tests indexed attributes
+        through IndexedValue (subqueries) rather than the JSON column.
+
+        SQLite: yes, its JSON functions parse the document on every call.
+        PostgreSQL: no. Its jsonb lookups are cheap, and once the people rows
+        are read (a built-in condition, a scope mixing both) joining the side
+        table was measured slower (docs/benchmarks-reports.md); there the side
+        table answers only what it can alone (`indexed_ids`, reports).
+        """
+        return connection.vendor != "postgresql"
+
     def indexed_ids(self, node: Node | None) -> QuerySet[Any] | None:
         """The filter's users as a set of person ids read from IndexedValue alone,
         when it is a tree of "and"/"or" over positive conditions on indexed
@@ -168,11 +187,15 @@ class Compiler:
             attribute_id = self.indexed_id(node.attribute)
             if attribute_id is None or node.op in self._NEGATED:
                 return None
-            return self._indexed_rows(node, node.op, attribute_id).values("person_id")
+            return self._indexed_rows([node], attribute_id).values("person_id")
         if isinstance(node, Group):
-            found = [self.indexed_ids(child) for child in node.children]
-            parts = [part for part in found if part is not None]
-            if len(parts) < len(found):
+            children = node.children
+            merged: list[QuerySet[Any]] = []
+            if node.kind == "and":
+                merged, children = self._merge_indexed(children)
+            found = [self.indexed_ids(child) for child in children]
+            parts = merged + [part for part in found if part is not None]
+            if len(merged) + len(found) > len(parts) or not parts:
                 return None
             first, *rest = parts
             if node.kind == "or":
@@ -183,20 +206,52 @@ class Compiler:
             return first
         return None
 
-    def _indexed_rows(self, c: Condition, op: str, attribute_id: int) -> QuerySet[Any]:
-        """The attribute's IndexedValue rows whose value passes the positive `op`."""
+    def _merge_indexed(
+        self, children: tuple[Node, ...]
+    ) -> tuple[list[QuerySet[Any]], tuple[Node, ...]]:
+        """In an "and": positive conditions on the same indexed attribute test
+        the same row (one per user and attribute), so they become one subquery
+        (`seats >= 10 AND seats <= 100` one index range, not two sets joined).
+        Returns those sets of person ids and the children left to compile one by one."""
+        by_attribute: dict[int, list[Condition]] = {}
+        for child in children:
+            if isinstance(child, Condition) and child.op not in self._NEGATED:
+                attribute_id = self.indexed_id(child.attribute)
+                if attribute_id is not None:
+                    by_attribute.setdefault(attribute_id, []).append(child)
+        together = {id(c) for group in by_attribute.values() if len(group) > 1 for c in group}
+        if not together:
+            return [], children
+        merged = [
+            self._indexed_rows(group, attribute_id).values("person_id")
+            for attribute_id, group in by_attribute.items()
+            if len(group) > 1
+        ]
+        return merged, tuple(child for child in children if id(child) not in together)
+
+    def _indexed_match(self, c: Condition, op: str) -> Q:
+        """The test of one IndexedValue row's value for the positive `op`."""
         attr = c.attribute
         column = "value_text" if attr.type == AttrType.STRING else "value_number"
         if op == "is_set":
-            match = Q()
-        elif attr.type == AttrType.BOOLEAN:
-            match = Q(value_number=1.0 if c.value else 0.0)
-        elif attr.type == AttrType.STRING:
-            match = self._string(column, op, c.value)
-        elif attr.type == AttrType.DATE:
-            match = self._date(attr, column, op, c.value)
-        else:
-            match = self._compare(column, op, c.value)
+            return Q()
+        if attr.type == AttrType.BOOLEAN:
+            return Q(value_number=1.0 if c.value else 0.0)
+        if attr.type == AttrType.STRING:
+            return self._string(column, op, c.value)
+        if attr.type == AttrType.DATE:
+            return self._date(attr, column, op, c.value)
+        return self._compare(column, op, c.value)
+
+    def _indexed_rows(
+        self, conditions: list[Condition], attribute_id: int, op: str | None = None
+    ) -> QuerySet[Any]:
+        """The attribute's IndexedValue rows whose value passes every condition
+        (each by its own operator, or by `op` for a single one)."""
+        column = "value_text" if conditions[0].attribute.type == AttrType.STRING else "value_number"
+        match = Q()
+        for c in conditions:
+            match &= self._indexed_match(c, op or c.op)
         # The explicit NOT NULL lets both databases use the partial index.
         return IndexedValue.objects.filter(
             match, attribute_id=attribute_id, **{f"{column}__isnull": False}
@@ -207,7 +262,7 @@ class Compiler:
         them that match (an IN subquery), or for a negative operator those not
         among the matches of its positive (NOT EXISTS: an anti-join)."""
         op = self._NEGATED.get(c.op, c.op)
-        rows = self._indexed_rows(c, op, attribute_id)
+        rows = self._indexed_rows([c], attribute_id, op)
         if op == c.op:
             return Q(pk__in=rows.values("person_id"))
         return ~Q(Exists(rows.filter(person_id=OuterRef("pk"))))

@@ -93,7 +93,9 @@ def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
 def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Report:
     qs, compiler = filtered_people(workspace, node, sort_attribute=spec.attribute)
     indexed = compiler.indexed_id(spec.attribute)
-    if indexed is not None:
+    if indexed is not None and (
+        node is None or compiler.typed_in_people() or compiler.indexed_ids(node) is not None
+    ):
         return _indexed_report(workspace, spec, node, qs, compiler, indexed)
     ref = compiler.value_ref(spec.attribute)
     value = _value(compiler, ref)
@@ -319,7 +321,10 @@ def _timeseries(
     inside = Q(**{f"{ref}__gte": lo, f"{ref}__lt": hi})
     valued_qs = qs.filter(**{f"{ref}__isnull": False})
     if connection.vendor == "postgresql":
-        counts = _pg_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz)
+        if attr.builtin:
+            counts = _pg_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz)
+        else:
+            counts = _epoch_buckets(valued_qs, _value(compiler, ref), spec, tz, keys)
     else:
         counts = _sqlite_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz, keys)
     outside = counts.pop(None, 0)
@@ -343,6 +348,36 @@ _TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 def _in_range(inside: Q, group: Any, output: Any) -> Case:
     """The group of a value in the range; NULL (the `other` group) for one outside."""
     return Case(When(inside, then=group), default=Value(None), output_field=output)
+
+
+class _WidthBucket(Func):
+    """PostgreSQL's `width_bucket(value, edges)`: 0 below the first edge, i for
+    edges[i-1] <= value < edges[i], len(edges) from the last edge on."""
+
+    function = "width_bucket"
+    output_field = IntegerField()
+
+
+def _epoch_buckets(
+    qs: QuerySet[Any],
+    value: Any,
+    spec: ReportSpec,
+    tz: zoneinfo.ZoneInfo,
+    keys: list[date],
+) -> dict[date | None, int]:
+    """PostgreSQL, custom dates (epoch seconds): each value's bucket found by a
+    binary search over the buckets' edges (local midnights from zoneinfo, so
+    DST-correct), rather than a time-zone conversion and truncation per row."""
+    edges = [
+        float(to_epoch(local_midnight(k, tz))) for k in [*keys, step(keys[-1], spec.interval, 1)]
+    ]
+    bucket = _WidthBucket(Cast(value, FloatField()), Value(edges))
+    counts: dict[date | None, int] = {}
+    for g in qs.annotate(_bucket=bucket).values("_bucket").annotate(n=Count("*")):
+        i = g["_bucket"]
+        key = keys[i - 1] if 1 <= i <= len(keys) else None  # None: outside the range
+        counts[key] = counts.get(key, 0) + g["n"]
+    return counts
 
 
 def _pg_buckets(
