@@ -183,3 +183,21 @@ def test_backfill_of_values_written_before(served: Any, new_workspace: Any) -> N
     assert len(assert_in_step(workspace)) == 5
     assert count_people(workspace, node) == 2
     assert mark_indexed(workspace.pk, "plan") is None  # ready already
+
+
+def test_triggers_come_back_after_a_migrate_that_lost_them(typed: Any) -> None:
+    """SQLite drops a table's triggers when a migration remakes the table; every
+    migrate puts them back (post_migrate), so writes never go uncopied."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from pavior.people.indexed import ensure_triggers
+
+    assert not ensure_triggers(connection)  # all there after the test database's migrate
+    with connection.cursor() as cur:
+        on = " ON people_person" if connection.vendor == "postgresql" else ""
+        cur.execute(f"DROP TRIGGER people_indexed_update{on}")
+    call_command("migrate", verbosity=0)
+    Person.objects.create(workspace=typed, external_id="m1", custom={"plan": "pro"})
+    Person.objects.filter(external_id="m1").update(custom={"plan": "team"})
+    assert copied(typed) == {("m1", "plan", "team", None)}
