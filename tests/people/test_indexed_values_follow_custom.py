@@ -201,3 +201,27 @@ def test_triggers_come_back_after_a_migrate_that_lost_them(typed: Any) -> None:
     Person.objects.create(workspace=typed, external_id="m1", custom={"plan": "pro"})
     Person.objects.filter(external_id="m1").update(custom={"plan": "team"})
     assert copied(typed) == {("m1", "plan", "team", None)}
+
+
+def test_triggers_exist_only_while_an_attribute_is_indexed(typed: Any) -> None:
+    """Nothing indexed: no triggers, so writes to people pay nothing for the copy."""
+    from django.db import connection
+
+    from pavior.people.indexed import ensure_triggers
+
+    for name in TYPES:
+        unmark_indexed(typed.pk, name)
+    assert not ensure_triggers(connection)  # nothing indexed: nothing to create
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'people_indexed%'")
+        else:
+            cur.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'people_indexed%'"
+            )
+        assert cur.fetchone()[0] == 0
+    Person.objects.create(workspace=typed, external_id="n1", custom={"plan": "pro"})
+    assert mark_indexed(typed.pk, "plan") is not None  # creates them again
+    Person.objects.create(workspace=typed, external_id="n2", custom={"plan": "team"})
+    assert copied(typed) == {("n2", "plan", "team", None)}

@@ -6,8 +6,9 @@ dates (epoch seconds) and booleans (0/1) in `value_number`. Covering indexes
 `(attribute, value, person)` let counts, breakdowns and histograms read it
 without touching each user's JSON document (docs/benchmarks-reports.md).
 
-It is written by database triggers on people_person (created by migration
-0005 from `trigger_statements`), so every write path keeps it in step without
+It is written by database triggers on people_person (`trigger_statements`,
+created when an attribute is first marked, dropped when none is), so every
+write path keeps it in step without
 knowing about it: the ORM (REST upserts, admin pages), the tracking writer,
 the CSV import's set-based merge, an attribute's delete (its JSON key is
 removed by an UPDATE, then its definition row is deleted), a user's erase.
@@ -134,15 +135,26 @@ def drop_statements(vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in TRIGGERS]
 
 
+def _any_indexed(cur: Any) -> bool:
+    cur.execute("SELECT 1 FROM people_attributedefinition WHERE index_state <> '' LIMIT 1")
+    return cur.fetchone() is not None
+
+
 def ensure_triggers(conn: Any) -> bool:
-    """Create the triggers if any is missing (after a migrate); True if it did."""
+    """Create the triggers if any is missing while some attribute is indexed
+    (when one is marked, and after a migrate); True if it did.
+
+    They exist only while needed: even with nothing indexed a trigger costs
+    each insert of a user (SQLite: about 11 µs of CPU, a third of an import's
+    row; docs/benchmarks-reports.md), so an installation that indexes nothing
+    pays nothing."""
     if conn.vendor not in ("postgresql", "sqlite"):
         return False
     names = [name for name, _ in TRIGGERS]
     marks = ", ".join(["%s"] * len(names))
     with conn.cursor() as cur:
-        if TABLE not in conn.introspection.table_names(cur):
-            return False  # migrations not run this far yet
+        if TABLE not in conn.introspection.table_names(cur) or not _any_indexed(cur):
+            return False  # migrations not run this far yet, or nothing to copy
         if conn.vendor == "postgresql":
             cur.execute(f"SELECT count(*) FROM pg_trigger WHERE tgname IN ({marks})", names)
         else:
@@ -154,7 +166,19 @@ def ensure_triggers(conn: Any) -> bool:
             return False
         for sql in [*drop_statements(conn.vendor), *trigger_statements(conn.vendor)]:
             cur.execute(sql)
-    log.warning("the triggers of %s were missing and are created again", TABLE)
+    log.info("created the triggers that keep %s in step", TABLE)
+    return True
+
+
+def drop_unneeded_triggers(conn: Any) -> bool:
+    """Drop the triggers once no attribute is indexed; True if it did."""
+    if conn.vendor not in ("postgresql", "sqlite"):
+        return False
+    with conn.cursor() as cur:
+        if _any_indexed(cur):
+            return False
+        for sql in drop_statements(conn.vendor):
+            cur.execute(sql)
     return True
 
 
@@ -218,6 +242,8 @@ def mark_indexed(workspace_id: int, name: str) -> int | None:
         if d.index_state == "":
             d.index_state = "building"
             d.save(update_fields=["index_state"])
+            # In this transaction: from its commit on, every write is copied.
+            ensure_triggers(default_connection)
         return d.pk
 
 
@@ -225,11 +251,13 @@ def unmark_indexed(workspace_id: int, name: str) -> bool:
     """Stop copying an attribute (a trigger deletes its rows). True if it was copied."""
     from pavior.people.models import AttributeDefinition
 
-    changed = (
-        AttributeDefinition.objects.filter(workspace_id=workspace_id, name=name)
-        .exclude(index_state="")
-        .update(index_state="")
-    )
+    with transaction.atomic():
+        changed = (
+            AttributeDefinition.objects.filter(workspace_id=workspace_id, name=name)
+            .exclude(index_state="")
+            .update(index_state="")
+        )
+        drop_unneeded_triggers(default_connection)
     return bool(changed)
 
 

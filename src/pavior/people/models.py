@@ -34,6 +34,15 @@ class AttributeDefinition(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "name"], name="attribute_name_unique")
         ]
+        indexes = [
+            # What the side table's triggers look up on every insert of a user:
+            # empty for a workspace that indexes nothing, so that costs one probe.
+            models.Index(
+                fields=["workspace"],
+                name="attribute_indexed",
+                condition=~models.Q(index_state=""),
+            )
+        ]
 
 
 class Person(models.Model):
