@@ -448,7 +448,10 @@ def search_people(
     qs, compiler = filtered_people(
         workspace, node, search=search, sort_attribute=sort.attribute if sort else None
     )
-    total = qs.count() if with_total else -1
+    total = -1
+    if with_total:
+        ids = compiler.indexed_ids(node) if node is not None and not search_term(search) else None
+        total = ids.count() if ids is not None else qs.count()
     if sort is None:
         ref, direction = "external_id", "asc"
     else:
