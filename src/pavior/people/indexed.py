@@ -85,13 +85,33 @@ def trigger_statements(vendor: str) -> list[str]:
             "RETURN NULL; END $$",
             "CREATE OR REPLACE FUNCTION people_indexed_definition() RETURNS trigger "
             f"LANGUAGE plpgsql AS $$ BEGIN {drop_definition} RETURN NULL; END $$",
+            # Inserts and deletes: once per statement over its transition
+            # table, so an import's INSERT ... SELECT of 1M users is one
+            # set-based insert, not 1M plpgsql calls.
+            "CREATE OR REPLACE FUNCTION people_indexed_inserted() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"INSERT INTO {TABLE} ({COLUMNS}) "
+            + _typed_rows(
+                vendor,
+                "n.id",
+                "n.custom",
+                "new_people n JOIN people_attributedefinition d "
+                "ON d.workspace_id = n.workspace_id WHERE d.index_state <> ''",
+            )
+            + "; RETURN NULL; END $$",
             "CREATE TRIGGER people_indexed_insert AFTER INSERT ON people_person "
-            "FOR EACH ROW EXECUTE FUNCTION people_indexed_values()",
+            "REFERENCING NEW TABLE AS new_people "
+            "FOR EACH STATEMENT EXECUTE FUNCTION people_indexed_inserted()",
             "CREATE TRIGGER people_indexed_update AFTER UPDATE OF custom ON people_person "
             "FOR EACH ROW WHEN (OLD.custom IS DISTINCT FROM NEW.custom) "
             "EXECUTE FUNCTION people_indexed_values()",
+            "CREATE OR REPLACE FUNCTION people_indexed_deleted() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"DELETE FROM {TABLE} v USING old_people o WHERE v.person_id = o.id; "
+            "RETURN NULL; END $$",
             "CREATE TRIGGER people_indexed_delete AFTER DELETE ON people_person "
-            "FOR EACH ROW EXECUTE FUNCTION people_indexed_values()",
+            "REFERENCING OLD TABLE AS old_people "
+            "FOR EACH STATEMENT EXECUTE FUNCTION people_indexed_deleted()",
             # An attribute deleted, or no longer indexed: its copies go.
             "CREATE TRIGGER people_indexed_definition_delete AFTER DELETE "
             "ON people_attributedefinition FOR EACH ROW WHEN (OLD.index_state <> '') "
@@ -130,6 +150,8 @@ def drop_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in TRIGGERS] + [
             "DROP FUNCTION IF EXISTS people_indexed_values()",
+            "DROP FUNCTION IF EXISTS people_indexed_inserted()",
+            "DROP FUNCTION IF EXISTS people_indexed_deleted()",
             "DROP FUNCTION IF EXISTS people_indexed_definition()",
         ]
     return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in TRIGGERS]
