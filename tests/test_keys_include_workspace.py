@@ -70,6 +70,10 @@ ALLOWED = {
     # ON CONFLICT. Before distributing it becomes (workspace_id, message_id,
     # person_id) and those statements with it.
     ("messaging_delivery", ("message_id", "person_id")): "message implies the workspace",
+    # The typed side table of indexed custom attributes: a person (and an
+    # attribute definition) belongs to one workspace. Before distributing, it
+    # gains workspace_id and its key becomes (workspace_id, person_id, attribute_id).
+    ("people_indexedvalue", ("attribute_id", "person_id")): "person implies the workspace",
     # Looked up before the workspace is known: a secret API key is all a REST call
     # brings, and an import's token is all its progress URL brings. Globally unique
     # by construction (random); distributed, they become a small routing table
@@ -87,7 +91,8 @@ def keys() -> list[tuple[str, tuple[str, ...], str]]:
             constraints = connection.introspection.get_constraints(cur, table)
             for c in constraints.values():
                 if c["primary_key"] or c["unique"]:
-                    columns = tuple(str(col) for col in c["columns"])
+                    # Sorted: the engines list a composite key's columns in different orders.
+                    columns = tuple(sorted(str(col) for col in c["columns"]))
                     found.append((table, columns, "primary" if c["primary_key"] else "unique"))
     return found
 

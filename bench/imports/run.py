@@ -2,6 +2,10 @@
 references from the same run (bare COPY / executemany, naive ORM per row on 10k).
 
     python bench/imports/run.py [ROWS] [--postgres postgresql://postgres@127.0.0.1:5432/pavior_bench]
+        [--index plan,seats] [--no-naive] [--no-sqlite]
+
+`--index` first creates those attributes and copies them into the typed side
+table (`pavior index create`), so every imported row also pays its triggers.
 
 Each import runs as `pavior import` in a child process; its wall time and peak
 RSS (wait4) are printed.
@@ -22,6 +26,7 @@ from pathlib import Path
 
 print = functools.partial(print, flush=True)  # noqa: A001 - progress shows as it runs
 HERE = Path(__file__).resolve().parent
+INDEX = sys.argv[sys.argv.index("--index") + 1].split(",") if "--index" in sys.argv else []
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
 MAPS = [
     "--map",
@@ -67,6 +72,22 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
             capture_output=True,
         ).stdout
     )["app_id"]
+    for name in INDEX:
+        kind = "number" if name == "seats" else "string"
+        code = (
+            "from pavior.people.actions import create_attribute; "
+            "from pavior.workspaces.models import Workspace; "
+            f"create_attribute(Workspace.objects.get(app_id={ws!r}), {name!r}, {kind!r})"
+        )
+        subprocess.run([*PAVIOR, "manage", "shell", "-c", code], env=env, check=True)
+        subprocess.run(
+            [*PAVIOR, "index", "create", name, "--workspace", ws],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    if INDEX:
+        print(f"{db:10} typed copy of {', '.join(INDEX)} (triggers on every row)")
     for label in ("new users", "re-import (every row updates)"):
         if label.startswith("re-import"):
             # Change every row so that each one is really an update.
@@ -91,6 +112,8 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
         )
     ref = reference(db, path, env, url)
     print(f"{db:10} {'reference: ' + ref[0]:32} {ref[1]:7.1f} s {rows / ref[1]:10,.0f} rows/s")
+    if "--no-naive" in sys.argv:
+        return
     naive = naive_orm(env, path, ws)
     print(
         f"{db:10} {'reference: naive ORM, 10k rows':32} {naive:7.1f} s "
@@ -160,7 +183,8 @@ def main() -> None:
         f"{rows:,} rows x 10 columns, {path.stat().st_size / 1e6:.0f} MB, cpus={os.cpu_count()}, "
         f"load={os.getloadavg()[0]:.1f}"
     )
-    bench("sqlite", path, rows, None)
+    if "--no-sqlite" not in sys.argv:
+        bench("sqlite", path, rows, None)
     if url:
         bench("postgresql", path, rows, url)
 

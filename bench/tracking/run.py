@@ -22,7 +22,10 @@ rate limits out of reach (every request comes from one address, far over the
 per-address default), so they keep counting and their cost is measured.
 
     python bench/tracking/run.py [--seconds 10] [--connections 32] [--workers 2] [--threads 1]
-                                 [--modes defaults,noop,single,batch]
+                                 [--modes defaults,noop,single,batch] [--index plan]
+`--index NAME` creates that custom string attribute and copies it into the typed
+side table (`pavior index create`) first, so the people table's triggers are
+there (the events write no custom values: updates skip them by their WHEN test).
 """
 
 from __future__ import annotations
@@ -189,6 +192,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (each takes a core)")
     ap.add_argument("--modes", default="defaults,noop,single,batch")
+    ap.add_argument("--index", default="", help="a custom attribute to copy into the side table")
     args = ap.parse_args()
     modes = args.modes.split(",")
     if "defaults" in modes:
@@ -222,6 +226,19 @@ def main() -> None:
     subprocess.run(
         [PAVIOR, "manage", "shell", "-c", SEED], env=seed_env, check=True, capture_output=True
     )
+    if args.index:
+        code = (
+            "from pavior.people.actions import create_attribute; "
+            "from pavior.workspaces.models import Workspace; "
+            f"create_attribute(Workspace.objects.get(app_id={app_id!r}), {args.index!r}, 'string')"
+        )
+        subprocess.run([PAVIOR, "manage", "shell", "-c", code], env=env, check=True)
+        subprocess.run(
+            [PAVIOR, "index", "create", args.index, "--workspace", app_id],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     port = free_port()
     server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
@@ -231,6 +248,7 @@ def main() -> None:
             f"database={db} "
             f"workers={args.workers} connections={args.connections} "
             f"wrk_threads={args.threads} seconds={args.seconds} cores={os.cpu_count()} "
+            f"typed_copy={args.index or '-'} "
             f"load={os.getloadavg()[0]:.1f}"
         )
         for mode in modes:

@@ -19,8 +19,22 @@ def clock():
         yield c
 
 
-@pytest.fixture
-def people(api):
+@pytest.fixture(params=["json", "typed"])
+def people(request, api):
+    """The users below; "typed": their custom attributes are then copied into
+    the typed side table (people.IndexedValue) and every filter reads it."""
+    rows = _people(api)
+    if request.param == "typed":
+        from pavior.people.indexed import backfill, mark_indexed
+        from pavior.people.models import Person
+
+        workspace = Person.objects.get(external_id="u1").workspace
+        for name in ("plan", "seats", "renewal_at", "vip"):
+            backfill(mark_indexed(workspace.pk, name))
+    return rows
+
+
+def _people(api):
     for name, type_ in [
         ("plan", "string"),
         ("seats", "number"),

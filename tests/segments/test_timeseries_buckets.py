@@ -30,6 +30,12 @@ def series(tz: str, instants: list[datetime], **request: Any) -> dict[str, int]:
         body = report_for(ws, {"kind": "timeseries", "attribute": attribute, **request}).as_json()
         out[attribute] = {r["bucket"]: r["count"] for r in body["rows"] if r["count"]}
     assert out["trial_at"] == out["signed_up_at"]
+    # The same from the typed side table (people.IndexedValue) once trial_at is indexed.
+    from pavior.people.indexed import backfill, mark_indexed
+
+    backfill(mark_indexed(ws.pk, "trial_at"))  # type: ignore[arg-type]
+    body = report_for(ws, {"kind": "timeseries", "attribute": "trial_at", **request}).as_json()
+    assert {r["bucket"]: r["count"] for r in body["rows"] if r["count"]} == out["trial_at"]
     return out["trial_at"]
 
 

@@ -24,11 +24,24 @@ class AttributeDefinition(models.Model):
     type = models.CharField(max_length=8, choices=TYPE_CHOICES)
     archived = models.BooleanField(default=False)
     browser_writable = models.BooleanField(default=True)
+    # Whether the attribute's values are copied into IndexedValue (below):
+    # "" no, "building" the copy is being backfilled (database triggers keep new
+    # writes in step already), "ready" complete, so queries may read it.
+    index_state = models.CharField(max_length=8, default="", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["workspace", "name"], name="attribute_name_unique")
+        ]
+        indexes = [
+            # What the side table's triggers look up on every insert of a user:
+            # empty for a workspace that indexes nothing, so that costs one probe.
+            models.Index(
+                fields=["workspace"],
+                name="attribute_indexed",
+                condition=~models.Q(index_state=""),
+            )
         ]
 
 
@@ -79,3 +92,49 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.external_id
+
+
+class IndexedValue(models.Model):
+    """One indexed custom attribute's value of one user, typed (docs/benchmarks-reports.md).
+
+    A narrow copy of `Person.custom[attribute]` for the attributes whose
+    `index_state` is set, so counts, breakdowns and histograms read a covering
+    index instead of every user's JSON document. Strings go to `value_text`;
+    numbers, dates (epoch seconds) and booleans (0/1) to `value_number`.
+
+    Written only by database triggers on people_person (migration 0005), for
+    every write path at once: the ORM, the tracking writer, the CSV import's
+    set-based merge, an attribute's delete, a user's erase. Nothing in Python
+    writes this table except the backfill (pavior.people.indexed).
+    """
+
+    pk = models.CompositePrimaryKey("person_id", "attribute_id")
+    # No database foreign keys: each would cost every trigger insert a lookup;
+    # the triggers delete a user's rows with the user, an attribute's with it.
+    person = models.ForeignKey(
+        Person, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    attribute = models.ForeignKey(
+        AttributeDefinition,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    value_text = models.TextField(null=True)
+    value_number = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [
+            # Covering, and partial so each row is in one of them only.
+            models.Index(
+                fields=["attribute", "value_text", "person"],
+                name="indexedvalue_text",
+                condition=models.Q(value_text__isnull=False),
+            ),
+            models.Index(
+                fields=["attribute", "value_number", "person"],
+                name="indexedvalue_number",
+                condition=models.Q(value_number__isnull=False),
+            ),
+        ]

@@ -22,6 +22,7 @@ from pavior.core.errors import Conflict, show_value
 from pavior.core.filters import attribute_names, segment_ids
 from pavior.core.segment_names import clean_segment_name
 from pavior.people.hooks import AttributeDeleted, AttributeUsed
+from pavior.people.indexed import drop_unneeded_triggers
 from pavior.people.models import AttributeDefinition, Person
 from pavior.segments.hooks import SegmentChanged, segment_changed, segment_in_use_checks
 from pavior.segments.indexes import drop_expression_index, index_name
@@ -85,6 +86,7 @@ def forget_attribute_index(event: AttributeDeleted) -> None:
     """
     drop_expression_index(event.workspace_id, event.name)
     cache.delete(_counter_key(event.workspace_id, event.name))
+    drop_unneeded_triggers(connection)  # the typed copy's, if it was the last indexed
 
 
 # --- saved segments (SPEC §11) ----------------------------------------------------------

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
+    Exists,
     Expression,
     F,
     FloatField,
+    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -35,7 +38,7 @@ from pavior.core.errors import InvalidCursor, InvalidFilter
 from pavior.core.filters import Condition, Group, Node, SegmentRef, Sort
 from pavior.core.inputs import MAX_TEXT_LENGTH, search_term, text_problem
 from pavior.people import hooks
-from pavior.people.models import Person
+from pavior.people.models import AttributeDefinition, IndexedValue, Person
 from pavior.people.queries import BUILTIN_COLUMNS
 from pavior.segments.indexes import checked_name, custom_value_sql
 from pavior.workspaces.models import Workspace
@@ -68,7 +71,9 @@ class CustomValue(Expression):
         self.attr_type = attr_type
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
-        column = f'{compiler.quote_name_unless_alias(Person._meta.db_table)}."custom"'
+        # The people table's alias in this query: "U0" when it is a subquery.
+        table = compiler.query.base_table or Person._meta.db_table
+        column = f'{compiler.quote_name_unless_alias(table)}."custom"'
         return custom_value_sql(connection.vendor, column, self.name, self.attr_type), ()
 
     def __repr__(self) -> str:
@@ -82,6 +87,21 @@ class Compiler:
     workspace: Workspace
     annotations: dict[str, Any]
     custom_attributes: dict[str, AttributeDef] = field(default_factory=dict)
+    # name -> definition id of the custom attributes whose typed copy
+    # (people.IndexedValue) is complete; loaded at first need.
+    _indexed: dict[str, int] | None = None
+
+    def indexed_id(self, attr: AttributeDef) -> int | None:
+        """The definition id whose IndexedValue rows hold `attr`'s values, if ready."""
+        if attr.builtin:
+            return None
+        if self._indexed is None:
+            self._indexed = dict(
+                AttributeDefinition.objects.filter(
+                    workspace=self.workspace, index_state="ready"
+                ).values_list("name", "id")
+            )
+        return self._indexed.get(attr.name)
 
     def value_ref(self, attr: AttributeDef) -> str:
         if attr.builtin:
@@ -102,7 +122,12 @@ class Compiler:
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Group):
-            parts = [self.compile(child) for child in node.children]
+            children = node.children
+            merged: list[Q] = []
+            if node.kind == "and" and self.typed_in_people():
+                sets, children = self._merge_indexed(children)
+                merged = [Q(pk__in=ids) for ids in sets]
+            parts = merged + [self.compile(child) for child in children]
             q = parts[0]
             for part in parts[1:]:
                 q = (q & part) if node.kind == "and" else (q | part)
@@ -116,6 +141,9 @@ class Compiler:
 
     def condition(self, c: Condition) -> Q:
         attr = c.attribute
+        indexed = self.indexed_id(attr) if self.typed_in_people() else None
+        if indexed is not None:
+            return self._indexed_condition(c, indexed)
         ref = self.value_ref(attr)
         op, value = c.op, c.value
         if op == "is_set":
@@ -135,6 +163,114 @@ class Compiler:
         if attr.name in INTEGER_COLUMNS and attr.builtin and isinstance(value, float):
             return self._whole_number(ref, op, value)
         return self._compare(ref, op, value)
+
+    # A negative operator holds for a user without a value too: it is "not" the
+    # positive one, over people, rather than a test of the side table's rows.
+    _NEGATED = {"ne": "eq", "not_contains": "contains", "is_not_set": "is_set"}
+
+    @staticmethod
+    def typed_in_people() -> bool:
+        """Whether a filter that reads people anyway tests indexed attributes
+        through IndexedValue (subqueries) rather than the JSON column.
+
+        SQLite: yes, its JSON functions parse the document on every call.
+        PostgreSQL: no. Its jsonb lookups are cheap, and once the people rows
+        are read (a built-in condition, a scope mixing both) joining the side
+        table was measured slower (docs/benchmarks-reports.md); there the side
+        table answers only what it can alone (`indexed_ids`, reports).
+        """
+        return connection.vendor != "postgresql"
+
+    def indexed_ids(self, node: Node | None) -> QuerySet[Any] | None:
+        """The filter's users as a set of person ids read from IndexedValue alone,
+        when it is a tree of "and"/"or" over positive conditions on indexed
+        attributes (else None). Counting it is an index-only count: the
+        attribute's rows are its workspace's, so people are never read."""
+        if isinstance(node, SegmentRef):
+            return self.indexed_ids(node.node)
+        if isinstance(node, Condition):
+            attribute_id = self.indexed_id(node.attribute)
+            if attribute_id is None or node.op in self._NEGATED:
+                return None
+            return self._indexed_rows([node], attribute_id).values("person_id")
+        if isinstance(node, Group):
+            children = node.children
+            merged: list[QuerySet[Any]] = []
+            if node.kind == "and":
+                merged, children = self._merge_indexed(children)
+            found = [self.indexed_ids(child) for child in children]
+            parts = merged + [part for part in found if part is not None]
+            if len(merged) + len(found) > len(parts) or not parts:
+                return None
+            first, *rest = parts
+            if node.kind == "or":
+                return first.union(*rest) if rest else first
+            # "and": the first set's rows whose person is in every other set.
+            for part in rest:
+                first = first.filter(person_id__in=part)
+            return first
+        return None
+
+    def _merge_indexed(
+        self, children: tuple[Node, ...]
+    ) -> tuple[list[QuerySet[Any]], tuple[Node, ...]]:
+        """In an "and": positive conditions on the same indexed attribute test
+        the same row (one per user and attribute), so they become one subquery
+        (`seats >= 10 AND seats <= 100` one index range, not two sets joined).
+        Returns those sets of person ids and the children left to compile one by one."""
+        by_attribute: dict[int, list[Condition]] = {}
+        for child in children:
+            if isinstance(child, Condition) and child.op not in self._NEGATED:
+                attribute_id = self.indexed_id(child.attribute)
+                if attribute_id is not None:
+                    by_attribute.setdefault(attribute_id, []).append(child)
+        together = {id(c) for group in by_attribute.values() if len(group) > 1 for c in group}
+        if not together:
+            return [], children
+        merged = [
+            self._indexed_rows(group, attribute_id).values("person_id")
+            for attribute_id, group in by_attribute.items()
+            if len(group) > 1
+        ]
+        return merged, tuple(child for child in children if id(child) not in together)
+
+    def _indexed_match(self, c: Condition, op: str) -> Q:
+        """The test of one IndexedValue row's value for the positive `op`."""
+        attr = c.attribute
+        column = "value_text" if attr.type == AttrType.STRING else "value_number"
+        if op == "is_set":
+            return Q()
+        if attr.type == AttrType.BOOLEAN:
+            return Q(value_number=1.0 if c.value else 0.0)
+        if attr.type == AttrType.STRING:
+            return self._string(column, op, c.value)
+        if attr.type == AttrType.DATE:
+            return self._date(attr, column, op, c.value)
+        return self._compare(column, op, c.value)
+
+    def _indexed_rows(
+        self, conditions: list[Condition], attribute_id: int, op: str | None = None
+    ) -> QuerySet[Any]:
+        """The attribute's IndexedValue rows whose value passes every condition
+        (each by its own operator, or by `op` for a single one)."""
+        column = "value_text" if conditions[0].attribute.type == AttrType.STRING else "value_number"
+        match = Q()
+        for c in conditions:
+            match &= self._indexed_match(c, op or c.op)
+        # The explicit NOT NULL lets both databases use the partial index.
+        return IndexedValue.objects.filter(
+            match, attribute_id=attribute_id, **{f"{column}__isnull": False}
+        )
+
+    def _indexed_condition(self, c: Condition, attribute_id: int) -> Q:
+        """The condition over the attribute's IndexedValue rows: the users among
+        them that match (an IN subquery), or for a negative operator those not
+        among the matches of its positive (NOT EXISTS: an anti-join)."""
+        op = self._NEGATED.get(c.op, c.op)
+        rows = self._indexed_rows([c], attribute_id, op)
+        if op == c.op:
+            return Q(pk__in=rows.values("person_id"))
+        return ~Q(Exists(rows.filter(person_id=OuterRef("pk"))))
 
     def _string(self, ref: str, op: str, value: Any) -> Q:
         lookups = {
@@ -226,6 +362,10 @@ def filtered_people(
 
 
 def count_people(workspace: Workspace, node: Node | None, *, search: str | None = None) -> int:
+    if node is not None and not search_term(search):
+        ids = Compiler(workspace=workspace, annotations={}).indexed_ids(node)
+        if ids is not None:
+            return ids.count()
     qs, _ = filtered_people(workspace, node, search=search)
     return qs.count()
 
@@ -333,7 +473,13 @@ def search_people(
     )
     if restrict is not None:
         qs = qs.filter(restrict)
-    total = qs.count() if with_total else -1
+    total = -1
+    if with_total:
+        # The typed side table answers a count alone only for the filter itself
+        # (no search, no page-level restriction such as "email suppressed").
+        plain = node is not None and not search_term(search) and restrict is None
+        ids = compiler.indexed_ids(node) if plain else None
+        total = ids.count() if ids is not None else qs.count()
     if sort is None:
         ref, direction = "external_id", "asc"
     else:

@@ -56,7 +56,7 @@ from pavior.core.reports import (
     parse_report,
     step,
 )
-from pavior.people.models import Person
+from pavior.people.models import IndexedValue, Person
 from pavior.people.queries import attribute_lookup
 from pavior.segments.queries import Compiler, filtered_people
 from pavior.segments.saved import parse_workspace_filter
@@ -92,6 +92,11 @@ def workspace_tz(workspace: Workspace) -> zoneinfo.ZoneInfo:
 
 def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Report:
     qs, compiler = filtered_people(workspace, node, sort_attribute=spec.attribute)
+    indexed = compiler.indexed_id(spec.attribute)
+    if indexed is not None and (
+        node is None or compiler.typed_in_people() or compiler.indexed_ids(node) is not None
+    ):
+        return _indexed_report(workspace, spec, node, qs, compiler, indexed)
     ref = compiler.value_ref(spec.attribute)
     value = _value(compiler, ref)
     if spec.kind == "timeseries":  # counts the users with a value as it groups them
@@ -105,6 +110,43 @@ def run_report(workspace: Workspace, spec: ReportSpec, node: Node | None) -> Rep
     return _histogram(
         spec, qs, compiler, ref, sizes["total"], sizes["valued"], sizes["lo"], sizes["hi"]
     )
+
+
+def _indexed_report(
+    workspace: Workspace,
+    spec: ReportSpec,
+    node: Node | None,
+    qs: QuerySet[Person],
+    compiler: Compiler,
+    attribute_id: int,
+) -> Report:
+    """A report over an indexed custom attribute: grouped from its typed copy
+    (people.IndexedValue, covering indexes), so no user's JSON is read.
+
+    The scope's size is a count of people; the values are the copy's rows of
+    the users in scope (all of them when there is no filter: every row of the
+    attribute belongs to the workspace). Users in scope without a row are unset.
+    """
+    column = "value_text" if spec.attribute.type == AttrType.STRING else "value_number"
+    values: QuerySet[Any] = IndexedValue.objects.filter(
+        attribute_id=attribute_id, **{f"{column}__isnull": False}
+    )
+    # A scope of indexed attributes only is a set of ids read from IndexedValue
+    # too; any other is the people the filter compiler selects.
+    ids = compiler.indexed_ids(node) if node is not None else None
+    if ids is not None:
+        values, total = values.filter(person_id__in=ids), ids.count()
+    elif node is not None:
+        values, total = values.filter(person_id__in=qs.values("pk")), qs.count()
+    else:
+        total = qs.count()
+    if spec.kind == "timeseries":
+        return _timeseries(workspace, spec, values, compiler, column, total)
+    if spec.kind == "breakdown":
+        return _breakdown(spec, values, compiler, column, scope_total=total)
+    # MIN and MAX alone: read from the index's two ends when there is no scope.
+    ends = values.aggregate(lo=Min(column), hi=Max(column))
+    return _histogram(spec, values, compiler, column, total, None, ends["lo"], ends["hi"])
 
 
 def _value(compiler: Compiler, ref: str) -> Any:
@@ -143,9 +185,19 @@ class _NullGroup(Func):
         return []
 
 
-def _breakdown(spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: str) -> Report:
+def _breakdown(
+    spec: ReportSpec,
+    qs: QuerySet[Any],
+    compiler: Compiler,
+    ref: str,
+    *,
+    scope_total: int | None = None,
+) -> Report:
     """One statement: the top groups, and (window sums over all groups, taken
-    before the LIMIT) the scope's total and its users without a value."""
+    before the LIMIT) the scope's total and its users without a value.
+
+    Over an indexed attribute's rows (`scope_total` given) there is no NULL
+    group: the window sum is the users with a value, the rest are unset."""
     # Ties by value in code-point order on both databases (PostgreSQL's
     # default collation would sort "b" before "B" depending on the locale).
     # Grouping on the collated value keeps one group key (ordering by a second,
@@ -161,6 +213,8 @@ def _breakdown(spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: 
     )
     total = groups[0]["all_n"] if groups else 0
     unset = groups[0]["null_n"] if groups else 0
+    if scope_total is not None:
+        total, unset = scope_total, scope_total - total
     rows = []
     for g in groups:
         value = g["_v"]
@@ -178,22 +232,24 @@ def _breakdown(spec: ReportSpec, qs: QuerySet[Person], compiler: Compiler, ref: 
 
 def _histogram(
     spec: ReportSpec,
-    qs: QuerySet[Person],
+    qs: QuerySet[Any],
     compiler: Compiler,
     ref: str,
     total: int,
-    valued: int,
+    valued: int | None,
     seen_lo: Any,
     seen_hi: Any,
 ) -> Report:
+    """`valued` None: not counted yet (an indexed attribute, whose min and max
+    came from its index's ends); the one grouping pass counts it too."""
     low, high = spec.min, spec.max
     value = _value(compiler, ref)
-    if valued:
+    if valued or (valued is None and seen_lo is not None):
         low = float(seen_lo) if low is None else low
         high = float(seen_hi) if high is None else high
     extra: dict[str, Any] = {"bins": spec.bins}
     if low is None or high is None:  # no values and no range: no bins to draw
-        return Report("histogram", spec.attribute, total, total - valued, 0, [], extra)
+        return Report("histogram", spec.attribute, total, total - (valued or 0), 0, [], extra)
     if low > high:  # a given min above every value, or a given max below them all
         if spec.min is not None:
             high = low
@@ -201,20 +257,32 @@ def _histogram(
             low = high
     start, width, bins = bin_edges(low, high, spec.bins)
     counts = [0] * bins
-    inside = qs.filter(**{f"{ref}__gte": low, f"{ref}__lte": high})
-    if width == 0:
-        counts[0] = inside.count()
-    else:
+    between = Q(**{f"{ref}__gte": low, f"{ref}__lte": high})
+    index: Any = Value(0.0)
+    if width != 0:
         index = Floor(
             ExpressionWrapper(
                 (Cast(value, FloatField()) - Value(start)) / Value(width),
                 output_field=FloatField(),
             )
         )
-        for g in inside.annotate(_bin=index).values("_bin").annotate(n=Count("*")):
-            # The top edge belongs to the last bin (and rounding may put a value
-            # a hair below it one past the end): clamp, as core.reports.bin_index does.
-            counts[min(int(g["_bin"]), bins - 1)] += g["n"]
+    one_pass = valued is None
+    if one_pass:
+        # One pass over every value: those outside [low, high] form the NULL group.
+        grouped = qs.annotate(_bin=_in_range(between, index, FloatField()))
+        valued = 0
+    else:
+        grouped = qs.filter(between).annotate(_bin=index)
+    for g in grouped.values("_bin").annotate(n=Count("*")):
+        if g["_bin"] is None:
+            valued += g["n"]
+            continue
+        # The top edge belongs to the last bin (and rounding may put a value
+        # a hair below it one past the end): clamp, as core.reports.bin_index does.
+        counts[min(int(g["_bin"]), bins - 1)] += g["n"]
+    assert valued is not None
+    if one_pass:
+        valued += sum(counts)
     rows = [
         {
             "from": _number_out(start + i * width),
@@ -234,7 +302,7 @@ def _histogram(
 def _timeseries(
     workspace: Workspace,
     spec: ReportSpec,
-    qs: QuerySet[Person],
+    qs: QuerySet[Any],
     compiler: Compiler,
     ref: str,
     total: int,
@@ -253,7 +321,10 @@ def _timeseries(
     inside = Q(**{f"{ref}__gte": lo, f"{ref}__lt": hi})
     valued_qs = qs.filter(**{f"{ref}__isnull": False})
     if connection.vendor == "postgresql":
-        counts = _pg_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz)
+        if attr.builtin:
+            counts = _pg_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz)
+        else:
+            counts = _epoch_buckets(valued_qs, _value(compiler, ref), spec, tz, keys)
     else:
         counts = _sqlite_buckets(valued_qs, inside, attr, _value(compiler, ref), spec, tz, keys)
     outside = counts.pop(None, 0)
@@ -279,8 +350,38 @@ def _in_range(inside: Q, group: Any, output: Any) -> Case:
     return Case(When(inside, then=group), default=Value(None), output_field=output)
 
 
+class _WidthBucket(Func):
+    """PostgreSQL's `width_bucket(value, edges)`: 0 below the first edge, i for
+    edges[i-1] <= value < edges[i], len(edges) from the last edge on."""
+
+    function = "width_bucket"
+    output_field = IntegerField()
+
+
+def _epoch_buckets(
+    qs: QuerySet[Any],
+    value: Any,
+    spec: ReportSpec,
+    tz: zoneinfo.ZoneInfo,
+    keys: list[date],
+) -> dict[date | None, int]:
+    """PostgreSQL, custom dates (epoch seconds): each value's bucket found by a
+    binary search over the buckets' edges (local midnights from zoneinfo, so
+    DST-correct), rather than a time-zone conversion and truncation per row."""
+    edges = [
+        float(to_epoch(local_midnight(k, tz))) for k in [*keys, step(keys[-1], spec.interval, 1)]
+    ]
+    bucket = _WidthBucket(Cast(value, FloatField()), Value(edges))
+    counts: dict[date | None, int] = {}
+    for g in qs.annotate(_bucket=bucket).values("_bucket").annotate(n=Count("*")):
+        i = g["_bucket"]
+        key = keys[i - 1] if 1 <= i <= len(keys) else None  # None: outside the range
+        counts[key] = counts.get(key, 0) + g["n"]
+    return counts
+
+
 def _pg_buckets(
-    qs: QuerySet[Person],
+    qs: QuerySet[Any],
     inside: Q,
     attr: AttributeDef,
     value: Any,
@@ -322,7 +423,7 @@ _TEXT_CUT = {3600: 13, 60: 16, 1: 19}
 
 
 def _sqlite_buckets(
-    qs: QuerySet[Person],
+    qs: QuerySet[Any],
     inside: Q,
     attr: AttributeDef,
     value: Any,
