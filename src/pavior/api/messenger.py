@@ -39,13 +39,7 @@ from pavior.messaging import delivery
 from pavior.people.models import Person
 from pavior.tracking import clock, lean
 from pavior.tracking.actions import Identity, IdentityRefused, IngestResult, check_identity
-from pavior.tracking.intake import (
-    MAX_USER_JWT,
-    BadRequest,
-    load_json_object,
-    optional_text,
-    read_body,
-)
+from pavior.tracking.intake import BadRequest, load_json_object, parse_who, read_body
 from pavior.tracking.lookup import require_workspace
 from pavior.workspaces.models import Workspace
 
@@ -106,30 +100,12 @@ async def _answer(request: lean.Request, action: str) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise TooLarge(f"The request body is over the {MAX_BODY // 1024} KB limit")
     data = load_json_object(read_body(request.body, request.header("content-encoding")))
-    app_id, identity = _who(data)
+    app_id, identity = parse_who(data)
     message_id = _message_id(data) if action in WITH_MESSAGE else 0
     retry = rate_limits.check_tracking(app_id, request.ip())
     if retry:
         raise lean.TooManyRequests(retry, "app_id or address")
     return await lean.run_db(functools.partial(_act, action, app_id, identity, message_id))
-
-
-def _who(data: dict[str, Any]) -> tuple[str, Identity]:
-    app_id = data.get("app_id")
-    if not isinstance(app_id, str) or not app_id:
-        raise BadRequest("app_id is required (the workspace's public app id)", field="app_id")
-    user = data.get("user")
-    if not isinstance(user, dict):
-        raise BadRequest("user is required: an object with id and/or email", field="user")
-    identity = Identity(
-        user_id=optional_text(user, "id", "user."),
-        email=optional_text(user, "email", "user."),
-        user_hash=optional_text(user, "user_hash", "user.", limit=200),
-        user_jwt=optional_text(user, "user_jwt", "user.", limit=MAX_USER_JWT),
-    )
-    if not identity.key:
-        raise BadRequest("user needs an id or an email", field="user.id")
-    return app_id, identity
 
 
 def _message_id(data: dict[str, Any]) -> int:

@@ -127,10 +127,9 @@ def messages_version(data: dict[str, Any]) -> str | None:
 SMALL_BODY = MAX_EVENT_BYTES // 6
 
 
-def parse_track(
-    data: dict[str, Any], received_at: datetime, body_size: int | None = None
-) -> tuple[str, Identity, list[Event]]:
-    """The snippet's batch: app_id, the user, and skew-corrected events."""
+def parse_who(data: dict[str, Any]) -> tuple[str, Identity]:
+    """The workspace's public app_id and the user a browser call is about (the
+    snippet's batch and the bubble's calls carry them the same way)."""
     app_id = data.get("app_id")
     if not isinstance(app_id, str) or not app_id:
         raise BadRequest("app_id is required (the workspace's public app id)", field="app_id")
@@ -145,6 +144,14 @@ def parse_track(
     )
     if not identity.key:
         raise BadRequest("user needs an id or an email", field="user.id")
+    return app_id, identity
+
+
+def parse_track(
+    data: dict[str, Any], received_at: datetime, body_size: int | None = None
+) -> tuple[str, Identity, list[Event]]:
+    """The snippet's batch: app_id, the user, and skew-corrected events."""
+    app_id, identity = parse_who(data)
     sent_at = parse_time(data["sent_at"], "sent_at") if data.get("sent_at") is not None else None
     raw_events = data.get("events")
     if not isinstance(raw_events, list) or not raw_events:
