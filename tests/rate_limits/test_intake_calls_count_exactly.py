@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from typing import Any
@@ -33,7 +34,12 @@ WORKER = textwrap.dedent(
                 *(rate_limits.check_tracking_async("app_shared", "198.51.100.7") for _ in range(50))
             )
             allowed += sum(w == 0 for w in waits)
-        # The one-at-a-time path shares the counters: nothing is left now.
+        # Once every process is done (each says so in the folder argv[2] names),
+        # the one-at-a-time path, sharing the counters, finds nothing left.
+        open(os.path.join(sys.argv[2], str(os.getpid())), "w").close()
+        deadline = time.time() + 60
+        while len(os.listdir(sys.argv[2])) < {PROCESSES} and time.time() < deadline:
+            time.sleep(0.05)
         assert rate_limits.check_tracking("app_shared", "198.51.100.7") > 0
         print(allowed)
 
@@ -57,9 +63,13 @@ def test_grouped_calls_of_racing_processes_let_through_exactly_the_limit(
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
     start = str(time.time() + 8)  # after every process has set Django up
+    done = tempfile.mkdtemp(prefix="pavior-rate-")
     workers = [
         subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", WORKER, start], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", WORKER, start, done],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(PROCESSES)
     ]
