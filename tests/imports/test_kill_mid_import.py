@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.cli_database import own_database, query
 
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
 ROWS = 150_000
@@ -26,36 +26,12 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     database (named after this run's, so parallel runs do not share it),
     dropped afterwards whatever happened."""
     env = dict(os.environ, PAVIOR_DATA_DIR=str(tmp_path / "data"))
-    env.pop("PAVIOR_TEST_SQLITE_NAME", None)
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield env
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    kill_db = f"{name}_imports_kill"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{kill_db}"')
-    env["DATABASE_URL"] = f"{base}/{kill_db}"
-    try:
-        yield env
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            # WITH (FORCE): the killed import's session may not be gone yet.
-            conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
+    with own_database(env, "imports_kill") as own:
+        yield own
 
 
 def _query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    if env.get("DATABASE_URL", "").startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(env["DATABASE_URL"]) as conn:
-            return [tuple(map(str, r)) for r in conn.execute(sql).fetchall()]
-    db = Path(env["PAVIOR_DATA_DIR"]) / "pavior.sqlite3"
-    with closing(sqlite3.connect(db)) as conn:
-        return [tuple(map(str, r)) for r in conn.execute(sql).fetchall()]
+    return [tuple(map(str, r)) for r in query(env, sql)]
 
 
 def _snapshot(env: dict[str, str]) -> list[tuple[Any, ...]]:

@@ -8,18 +8,17 @@ import collections
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.cli_database import own_database, query
 from tests.messaging.smtp_sink import SmtpSink, free_port
 
 PAVIOR = [sys.executable, "-m", "pavior.cli"]
@@ -55,39 +54,12 @@ def env(tmp_path: Path, sink: SlowSink) -> Iterator[dict[str, str]]:
         PAVIOR_BASE_URL="https://pavior.acme.example",
         PAVIOR_EMAIL_RATE="0",
     )
-    env.pop("PAVIOR_TEST_SQLITE_NAME", None)
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield env
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    kill_db = f"{name}_email_kill"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{kill_db}"')
-    env["DATABASE_URL"] = f"{base}/{kill_db}"
-    try:
-        yield env
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{kill_db}" WITH (FORCE)')
-
-
-def _query(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
-    if env.get("DATABASE_URL", "").startswith("postgres"):
-        import psycopg
-
-        with psycopg.connect(env["DATABASE_URL"]) as conn:
-            return [tuple(r) for r in conn.execute(sql).fetchall()]
-    db = Path(env["PAVIOR_DATA_DIR"]) / "pavior.sqlite3"
-    with closing(sqlite3.connect(db, timeout=30)) as conn:
-        return [tuple(r) for r in conn.execute(sql).fetchall()]
+    with own_database(env, "email_kill") as own:
+        yield own
 
 
 def _states(env: dict[str, str]) -> dict[str, int]:
-    return dict(_query(env, "SELECT state, COUNT(*) FROM messaging_delivery GROUP BY state"))
+    return dict(query(env, "SELECT state, COUNT(*) FROM messaging_delivery GROUP BY state"))
 
 
 GO_LIVE = """
@@ -167,12 +139,12 @@ def test_kill_9_mid_send_sends_nobody_two_copies(
     assert max(copies.values()) == 1, [a for a, n in copies.items() if n > 1]
     final = _states(env)
     assert final == {"sent": USERS - in_flight, "failed": in_flight}
-    reasons = _query(env, "SELECT DISTINCT reason FROM messaging_delivery WHERE state = 'failed'")
+    reasons = query(env, "SELECT DISTINCT reason FROM messaging_delivery WHERE state = 'failed'")
     assert [r[0].split(":")[0] for r in reasons] == ["unknown outcome"]
     # Every user whose row is `sent` got it; the unknown ones got it at most once.
     sent = {
         r[0]
-        for r in _query(
+        for r in query(
             env,
             "SELECT p.email FROM messaging_delivery d JOIN people_person p ON p.id = d.person_id "
             "WHERE d.state = 'sent'",

@@ -112,33 +112,27 @@ class SegmentOut(Schema):
     count: int | None = None
 
 
-class MessageIn(Strict):
-    channel: Any  # in_app | email; checked by the core's message rules
+class _MessageContent(Strict):
+    # Checked by the core's message rules, so every door gives the same message.
+    kind: Any = None
+    title: Any = None
+    subject: Any = None
+    body: Any = None
+    audience: dict[str, Any] | None = None
+    rules: dict[str, Any] | None = None
+    delivery: Any = None
+    starts_at: Any = None
+    ends_at: Any = None
+    sender_name: Any = None
+
+
+class MessageIn(_MessageContent):
+    channel: Any  # in_app | email
     status: Any = "draft"
-    kind: Any = None
-    title: Any = None
-    subject: Any = None
-    body: Any = None
-    audience: dict[str, Any] | None = None
-    rules: dict[str, Any] | None = None
-    delivery: Any = None
-    starts_at: Any = None
-    ends_at: Any = None
-    sender_name: Any = None
 
 
-class MessagePatch(Strict):
+class MessagePatch(_MessageContent):
     status: Any = None
-    kind: Any = None
-    title: Any = None
-    subject: Any = None
-    body: Any = None
-    audience: dict[str, Any] | None = None
-    rules: dict[str, Any] | None = None
-    delivery: Any = None
-    starts_at: Any = None
-    ends_at: Any = None
-    sender_name: Any = None
 
 
 class MessageOut(Schema):

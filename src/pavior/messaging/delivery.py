@@ -147,12 +147,8 @@ def _in_audience(workspace: Workspace, message: Message, person: Person) -> bool
 
 
 def _after_show(workspace_id: int, person_id: int) -> None:
-    """Tell the candidate cache that this user's set moved (the shown message
-    leaves it). targeting.forget_user comes with its per-user cache; the first
-    form of targeting reads the deliveries each time and has none."""
-    forget = getattr(targeting, "forget_user", None)
-    if forget is not None:
-        forget(workspace_id, person_id)
+    """Tell the candidate cache that this user's set moved (the shown message leaves it)."""
+    targeting.forget_user(workspace_id, person_id)
 
 
 def _shown_row(workspace: Workspace, person: Person, message: Message) -> Delivery:
@@ -268,8 +264,7 @@ def tracking_answer(
             return None
         return {"version": UNVERIFIED, "candidates": [], "launcher": False}
     if cached_only:
-        cached = getattr(targeting, "cached_candidates", None)
-        hit = cached(workspace, person) if cached is not None else None
+        hit = targeting.cached_candidates(workspace, person)
         if hit is None:
             return NOT_CACHED
         if hit.version == version:
