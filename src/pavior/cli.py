@@ -62,6 +62,10 @@ def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
+        # The worker folds tracked events into their users (pavior.tracking.folder),
+        # so the web processes (this one, or uvicorn's children) only store them.
+        os.environ["PAVIOR_FOLD_IN_WORKER"] = "true"
+        settings.PAVIOR_FOLD_IN_WORKER = True
         worker = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "pavior.cli", "worker"], preexec_fn=_die_with_parent
         )
@@ -145,14 +149,20 @@ def worker() -> None:
 
     from pavior import db_statistics
     from pavior.messaging.sending import start_worker_thread
+    from pavior.tracking import folder
 
     db_statistics.start_refreshing()
     email, stop = start_worker_thread()  # the outbox, beside the task worker
+    # Tracked events into their users: always, so that events left pending (by a
+    # server that ran with PAVIOR_FOLD_IN_WORKER) are folded whatever this one's setting.
+    fold, stop_folding = folder.start_thread()
     try:
         call_command("db_worker", interval=0.5)
     finally:
         stop.set()
+        stop_folding.set()
         email.join(timeout=60)
+        fold.join(timeout=30)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

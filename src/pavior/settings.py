@@ -303,6 +303,15 @@ PAVIOR_INDEX_AFTER_USES = envint("PAVIOR_INDEX_AFTER_USES", 20)
 PAVIOR_INDEX_MIN_USERS = envint("PAVIOR_INDEX_MIN_USERS", 20000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (413)
 
+# --- Tracking: where derived attributes are worked out (docs/tracking.md) -----------
+# true: the intake stores a visitor's page views and heartbeats and answers; the
+# folder in `pavior worker` applies them to visits, time and last seen within
+# about a second. `pavior serve` turns it on when it runs its worker; with it
+# on, some `pavior worker` must run. false: the intake applies them itself.
+PAVIOR_FOLD_IN_WORKER = envbool("PAVIOR_FOLD_IN_WORKER", "false")
+# Most pending events the folder applies in one transaction.
+PAVIOR_FOLD_BATCH = envint("PAVIOR_FOLD_BATCH", 2000)
+
 # --- Rate limits (429 + Retry-After; docs/security.md) ------------------------------
 # Calls allowed per window of PAVIOR_RATE_LIMIT_WINDOW seconds; 0 turns one off.
 PAVIOR_RATE_LIMITS = envbool("PAVIOR_RATE_LIMITS", "true")

@@ -34,7 +34,13 @@ from pavior.people.actions import create_users_by_id
 from pavior.people.models import Person
 from pavior.tracking.actions import Event, Identity, IngestResult, derive, only_derived
 from pavior.tracking.geoip import Place
-from pavior.tracking.rows import insert_raw_events, lock_people, update_derived
+from pavior.tracking.rows import (
+    PendingRow,
+    insert_pending,
+    insert_raw_events,
+    lock_people,
+    update_derived,
+)
 from pavior.workspaces.models import Workspace
 
 
@@ -48,15 +54,19 @@ class Batch(Protocol):
     trust: Trust
 
 
-def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
+def store_simple(batches: Sequence[Batch], *, deferred: bool = False) -> dict[int, IngestResult]:
     """Store the batches this path can take; their results by position in `batches`.
+
+    With `deferred`, their events go to PendingEvent instead, for the folder
+    (pavior.tracking.folder) to apply: the users are only read, not locked,
+    and nothing of theirs is written here but new users.
 
     Runs inside the caller's transaction; publish_live is the caller's, after commit.
     """
     picked = _simple(batches)
     if not picked:
         return {}
-    people = _lock_people([batches[i] for i in picked])
+    people = _lock_people([batches[i] for i in picked], lock=not deferred)
     people |= _create_new([batches[i] for i in picked if _key(batches[i]) not in people])
     # A batch whose verification differs from its user's (a first verified call
     # to record, an unverified one to refuse: actions.admit) goes one by one.
@@ -66,12 +76,15 @@ def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
         if _key(batches[i]) in people
         and batches[i].verified == (people[_key(batches[i])].verified_at is not None)
     ]
-    rows = []
+    rows: list[PendingRow] = []
     for i in picked:
         b = batches[i]
         person = people[_key(b)]
-        rows += [(person.workspace_id, person.pk, e, b.received_at) for e in b.events]
-    inserted = insert_raw_events(rows)
+        rows += [(person.workspace_id, person.pk, e, b.received_at, b.place) for e in b.events]
+    if deferred:
+        inserted = insert_pending(rows)
+    else:
+        inserted = insert_raw_events([(w, p, e, r) for w, p, e, r, _ in rows])
     results: dict[int, IngestResult] = {}
     changed: list[Person] = []
     for i in picked:
@@ -82,7 +95,7 @@ def store_simple(batches: Sequence[Batch]) -> dict[int, IngestResult]:
         result = IngestResult(verified=b.verified, person=person, fresh=fresh)
         result.accepted = len(new)
         result.duplicates = len(b.events) - len(new)
-        if derive(person, fresh, b.place):
+        if not deferred and derive(person, fresh, b.place):
             changed.append(person)
         results[i] = result
     update_derived(changed)
@@ -135,14 +148,14 @@ def _create_new(batches: list[Batch]) -> dict[tuple[int, str], Person]:
     return made
 
 
-def _lock_people(batches: list[Batch]) -> dict[tuple[int, str], Person]:
-    """The known users of these batches, locked workspace by workspace."""
+def _lock_people(batches: list[Batch], *, lock: bool) -> dict[tuple[int, str], Person]:
+    """The known users of these batches, locked (or only read) workspace by workspace."""
     by_workspace: dict[int, list[str]] = {}
     for b in batches:
         ws, key = _key(b)
         by_workspace.setdefault(ws, []).append(key)
     found: dict[tuple[int, str], Person] = {}
     for ws, keys in sorted(by_workspace.items()):
-        for key, person in lock_people(ws, keys).items():
+        for key, person in lock_people(ws, keys, lock=lock).items():
             found[(ws, key)] = person
     return found

@@ -22,8 +22,10 @@ def recompute(app_id: str | None) -> None:
 
     setup_django()
     from pavior.tracking.actions import recompute_workspaces
+    from pavior.tracking.folder import fold_all
     from pavior.workspaces.models import Workspace
 
+    fold_all()  # events acknowledged but not yet folded count too
     workspaces = [_workspace(app_id)] if app_id else list(Workspace.objects.order_by("pk"))
     count = recompute_workspaces(workspaces)
     click.echo(f"Recomputed {count} user(s) in {len(workspaces)} workspace(s).")

@@ -40,3 +40,38 @@ class RawEvent(models.Model):
             )
         ]
         indexes = [models.Index(fields=["person", "at"], name="rawevent_person_at")]
+
+
+class PendingEvent(models.Model):
+    """An acknowledged event not yet folded into its user (pavior.tracking.folder).
+
+    With the folder on (`pavior serve` runs it in its worker), the intake
+    stores a known or new visitor's page views and heartbeats here and answers
+    once that is committed; the folder then moves batches of them into
+    RawEvent and the user's derived attributes, in one transaction per batch,
+    and deletes them here. Rows live for about a second.
+
+    Plain integer columns rather than foreign keys: the row is written on the
+    intake's hot path, where each constraint and index costs every insert, and
+    a user erased meanwhile only means the folder drops their rows.
+    """
+
+    workspace_id = models.BigIntegerField()
+    person_id = models.BigIntegerField()
+    message_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=100)
+    website = models.BooleanField(default=True)
+    at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    data = models.JSONField(null=True, blank=True)
+    # GeoIP of the request that brought the event (applied as derive() does).
+    city = models.CharField(max_length=1000, null=True, blank=True)
+    country = models.CharField(max_length=1000, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A retry of a batch still waiting here is a duplicate, as in RawEvent.
+            models.UniqueConstraint(
+                fields=["workspace_id", "message_id"], name="pendingevent_message_unique"
+            )
+        ]

@@ -21,10 +21,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from pavior.people.models import Person
-from pavior.tracking.models import RawEvent
+from pavior.tracking.models import PendingEvent, RawEvent
 
 if TYPE_CHECKING:
     from pavior.tracking.actions import Event
+    from pavior.tracking.geoip import Place
 
 # The columns tracking changes (update_derived writes exactly these).
 UPDATED = (
@@ -44,9 +45,10 @@ _DATETIME_FIELDS = ("last_seen_at", "last_activity_at", "verified_at")
 DATETIMES = [i for i, n in enumerate(DERIVED_FIELDS) if n in _DATETIME_FIELDS]
 
 
-def lock_people(workspace_id: int, keys: Sequence[str]) -> dict[str, Person]:
+def lock_people(workspace_id: int, keys: Sequence[str], *, lock: bool = True) -> dict[str, Person]:
     """The known users among `keys` (external ids) with only DERIVED_FIELDS
-    loaded, locked in one order (by id) until the transaction ends; by id."""
+    loaded, locked in one order (by id) until the transaction ends; by id.
+    With `lock` False they are only read (the folder moves their values later)."""
     if not keys:
         return {}
     table = Person._meta.db_table
@@ -54,7 +56,8 @@ def lock_people(workspace_id: int, keys: Sequence[str]) -> dict[str, Person]:
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT {columns} FROM {table} "
-            "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id FOR UPDATE"
+            "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id"
+            + (" FOR UPDATE" if lock else "")
         )
         rows = pg_execute(sql, [workspace_id, list(keys)])
     else:
@@ -66,6 +69,27 @@ def lock_people(workspace_id: int, keys: Sequence[str]) -> dict[str, Person]:
             rows = cur.fetchall()
     people = (person_from_row(row) for row in rows)
     return {person.external_id: person for person in people}
+
+
+def lock_people_by_id(ids: Sequence[int]) -> dict[int, Person]:
+    """lock_people by primary key (the folder's users, of any workspace), in
+    the same order: by workspace, then id, as the writer locks them."""
+    if not ids:
+        return {}
+    table = Person._meta.db_table
+    columns = ", ".join(DERIVED_FIELDS)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT {columns} FROM {table} WHERE id = ANY(%s) ORDER BY workspace_id, id FOR UPDATE"
+        )
+        rows = pg_execute(sql, [list(ids)])
+    else:
+        marks = ",".join(["%s"] * len(ids))
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", list(ids))
+            rows = cur.fetchall()
+    people = (person_from_row(row) for row in rows)
+    return {person.pk: person for person in people}
 
 
 def person_from_row(row: Any) -> Person:
@@ -121,21 +145,41 @@ def update_derived(people: Sequence[Person]) -> None:
         cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
 
 
-# Rows per INSERT: 8 parameters each stays far below SQLite's and PostgreSQL's limits.
+# Rows per INSERT: 10 parameters each stays far below SQLite's and PostgreSQL's limits.
 INSERT_CHUNK = 500
 
+# (workspace_id, person_id, event, received_at): one event to store.
+EventRow = tuple[int, int, "Event", datetime]
+# The same with the GeoIP place of its request (city, country): one event to fold later.
+PendingRow = tuple[int, int, "Event", datetime, "Place | None"]
 
-def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
+
+def insert_raw_events(rows: list[EventRow]) -> set[tuple[int, str]]:
     """Insert (workspace_id, person_id, event, received_at) rows not stored yet;
     the (workspace_id, message_id) pairs actually inserted.
 
     ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) makes the
     deduplication one statement that two concurrent retries cannot both win.
     """
+    return _insert_events(RawEvent._meta.db_table, [(*r, None) for r in rows], pending=False)
+
+
+def insert_pending(rows: list[PendingRow]) -> set[tuple[int, str]]:
+    """insert_raw_events into PendingEvent (pavior.tracking.folder): an event
+    already in RawEvent or still pending is a duplicate, so the answer counts
+    duplicates as the inline path does."""
+    return _insert_events(PendingEvent._meta.db_table, rows, pending=True)
+
+
+_COLUMNS = "workspace_id, person_id, message_id, type, website, at, received_at, data"
+_PLACE_COLUMNS = ", city, country"
+
+
+def _insert_events(table: str, rows: list[PendingRow], *, pending: bool) -> set[tuple[int, str]]:
     if not rows:
         return set()
     if connection.vendor == "postgresql":
-        return _insert_raw_events_pg(rows)
+        return _insert_events_pg(table, rows, pending=pending)
     # SQLite: the raw sqlite3 cursor with its own placeholders, since Django's
     # wrapper rewrote the %s of every long statement with a regex; datetimes
     # as Django stores them (naive UTC text), without its per-value checks.
@@ -144,14 +188,15 @@ def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple
         if connection.timezone_name == "UTC"
         else connection.ops.adapt_datetimefield_value
     )
-    table = RawEvent._meta.db_table
-    one = "(?,?,?,?,?,?,?,?)"
+    width = 10 if pending else 8
+    one = "(" + ",".join("?" * width) + ")"
+    columns = _COLUMNS + (_PLACE_COLUMNS if pending else "")
     inserted: set[tuple[int, str]] = set()
     received: dict[datetime, Any] = {}
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         params: list[Any] = []
-        for workspace_id, person_id, e, received_at in chunk:
+        for workspace_id, person_id, e, received_at, place in chunk:
             if received_at not in received:
                 received[received_at] = adapt(received_at)
             data = None if e.data is None else json_document(e.data)
@@ -165,9 +210,20 @@ def insert_raw_events(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple
                 received[received_at],
                 data,
             ]
+            if pending:
+                params += [place.city, place.country] if place else [None, None]
+        values = ",".join([one] * len(chunk))
+        if pending:
+            # Not when RawEvent has it already (column1, column3: workspace, message).
+            source = (
+                f"SELECT * FROM (VALUES {values}) AS v WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{RawEvent._meta.db_table} r WHERE r.workspace_id = v.column1 "
+                "AND r.message_id = v.column3)"
+            )
+        else:
+            source = f"VALUES {values}"
         sql = (
-            f"INSERT INTO {table} (workspace_id, person_id, message_id, type, website, at, "
-            f"received_at, data) VALUES {','.join([one] * len(chunk))} "
+            f"INSERT INTO {table} ({columns}) {source} "
             "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
         )
         connection.ensure_connection()
@@ -186,8 +242,8 @@ def _sqlite_datetime(value: datetime) -> str:
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
-def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[tuple[int, str]]:
-    """insert_raw_events on PostgreSQL: the rows travel as one JSON document.
+def _insert_events_pg(table: str, rows: list[PendingRow], *, pending: bool) -> set[tuple[int, str]]:
+    """_insert_events on PostgreSQL: the rows travel as one JSON document.
 
     The statement text stays short and fixed (psycopg parses it once), and
     json.dumps builds the parameter in C, where a VALUES list of hundreds of
@@ -204,14 +260,23 @@ def _insert_raw_events_pg(rows: list[tuple[int, int, Event, datetime]]) -> set[t
             "a": e.at,
             "r": received_at,
             "d": e.data,
+            **({"c": place.city, "n": place.country} if pending and place else {}),
         }
-        for workspace_id, person_id, e, received_at in rows
+        for workspace_id, person_id, e, received_at, place in rows
     ]
+    place_in = ", c, n" if pending else ""
+    place_types = ", c text, n text" if pending else ""
+    dedup = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {RawEvent._meta.db_table} r "
+        "WHERE r.workspace_id = u.w AND r.message_id = u.m)"
+        if pending
+        else ""
+    )
+    columns = _COLUMNS + (_PLACE_COLUMNS if pending else "")
     sql = (
-        f"INSERT INTO {RawEvent._meta.db_table} (workspace_id, person_id, message_id, type, "
-        "website, at, received_at, data) SELECT w, p, m, t, s, a, r, d "
+        f"INSERT INTO {table} ({columns}) SELECT w, p, m, t, s, a, r, d{place_in} "
         "FROM json_to_recordset(%s::json) AS u(w bigint, p bigint, m text, t text, s boolean, "
-        "a timestamptz, r timestamptz, d jsonb) "
+        f"a timestamptz, r timestamptz, d jsonb{place_types}){dedup} "
         "ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING workspace_id, message_id"
     )
     rows_in = pg_execute(sql, [json_document(doc)])

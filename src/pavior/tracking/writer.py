@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from pavior.core.attributes import Trust
@@ -218,7 +219,7 @@ def flush(jobs: list[Job]) -> None:
 
 
 @contextmanager
-def _between_processes() -> Iterator[None]:
+def between_processes() -> Iterator[None]:
     """On SQLite, the writers of several server processes take turns through a
     file lock: waiting on it wakes the moment it is free, where SQLite's own
     busy handler sleeps and polls (up to 100 ms a time), which was most of the
@@ -240,8 +241,9 @@ def _commit(ready: list[Job], *, grouped: bool) -> list[Outcome] | None:
     (pavior.tracking.bulk) when `grouped`, the others one by one; None if it
     could not be committed."""
     try:
-        with _between_processes(), transaction.atomic():
-            stored = store_simple(ready) if grouped else {}
+        with between_processes(), transaction.atomic():
+            deferred = settings.PAVIOR_FOLD_IN_WORKER
+            stored = store_simple(ready, deferred=deferred) if grouped else {}
             return [stored[i] if i in stored else _store_one(j) for i, j in enumerate(ready)]
     except DatabaseError:
         log.warning("tracking flush of %d batches failed", len(ready), exc_info=not grouped)
