@@ -7,6 +7,13 @@ paced wrk run) follows it much less. Same set-up as run.py's tuned mode
 mode a 5 s wrk run at RATE requests/s.
 
     python bench/tracking/cpu_per_request.py [--modes noop,single] [--rate 300]
+    python bench/tracking/cpu_per_request.py --defaults [--inline] --rate 1000
+
+`--defaults` measures `pavior serve` as a user starts it instead (run.py's
+defaults mode: a new data dir, its worker, users new at first): the CPU of the
+web process and of the worker (where the folder applies tracked events,
+pavior.tracking.folder) apart, and on PostgreSQL that of the database server's
+processes too; `--inline` turns the folder off (PAVIOR_FOLD_IN_WORKER=false).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,10 +56,17 @@ def cpu_seconds(pids: set[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return {int(x) for x in out.split()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--modes", default="noop,single")
     ap.add_argument("--rate", type=float, default=300)
+    ap.add_argument("--defaults", action="store_true", help="`pavior serve` as a user starts it")
+    ap.add_argument("--inline", action="store_true", help="with --defaults: the folder off")
     args = ap.parse_args()
     env = {
         **os.environ,
@@ -59,6 +74,10 @@ def main() -> None:
         "PAVIOR_LOG_LEVEL": "ERROR",
         **bench.UNLIMITED,
     }
+    if env.get("DATABASE_URL"):
+        bench.fresh_postgres(env["DATABASE_URL"])
+    if args.inline:
+        env["PAVIOR_FOLD_IN_WORKER"] = "false"
     subprocess.run([bench.PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
     out = subprocess.run(
         [bench.PAVIOR, "workspace", "create", "Bench", "--json"],
@@ -68,26 +87,36 @@ def main() -> None:
         text=True,
     ).stdout
     app_id = json.loads(out)["app_id"]
-    seed_env = {**env, "APP_ID": app_id, "USERS": str(bench.USERS)}
-    subprocess.run(
-        [bench.PAVIOR, "manage", "shell", "-c", bench.SEED],
-        env=seed_env,
-        check=True,
-        capture_output=True,
-    )
+    if not args.defaults:
+        seed_env = {**env, "APP_ID": app_id, "USERS": str(bench.USERS)}
+        subprocess.run(
+            [bench.PAVIOR, "manage", "shell", "-c", bench.SEED],
+            env=seed_env,
+            check=True,
+            capture_output=True,
+        )
     port = bench.free_port()
-    server = bench.start_server(env, port, 2)
+    server = bench.start_server(env, port, None if args.defaults else 2)
     base = f"http://127.0.0.1:{port}"
     try:
-        bench.wrk(base, "single", app_id, 3, 32, 1)  # warm-up
+        bench.wrk(base, "single", app_id, 3, 32, 1)  # warm-up (and, in defaults, new users)
         pids = tree(server.pid)
+        workers = {p for p in pids if "worker" in Path(f"/proc/{p}/cmdline").read_text()}
+        database = postgres_pids() if env.get("DATABASE_URL") else set()
         for mode in args.modes.split(","):
-            before = cpu_seconds(pids)
+            before = [cpu_seconds(pids - workers), cpu_seconds(workers), cpu_seconds(database)]
             r = bench.wrk(base, mode, app_id, 5, 32, 1, args.rate)
-            used = cpu_seconds(pids) - before
+            # The folder may still be applying the last events: wait for it.
+            time.sleep(1)
+            after = [cpu_seconds(pids - workers), cpu_seconds(workers), cpu_seconds(database)]
+            web, worker, db = (
+                1000 * (b - a) / (r["rps"] * 5) for a, b in zip(before, after, strict=True)
+            )
             print(
-                f"{mode:6}  {r['rps']:5.0f} req/s  server CPU {1000 * used / (r['rps'] * 5):.3f} "
-                f"ms/request  (p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms)",
+                f"{mode:6}  {r['rps']:5.0f} req/s  CPU per request: web {web:.3f} ms, "
+                f"worker {worker:.3f} ms, database server {db:.3f} ms, "
+                f"all {web + worker + db:.3f} ms  (p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms)",
                 flush=True,
             )
     finally:

@@ -43,6 +43,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from fold_lag import FoldLagProbe
 
 HERE = Path(__file__).parent
 PAVIOR = str(Path(sys.executable).parent / "pavior")
@@ -136,13 +137,30 @@ UNLIMITED = {
 }
 
 
+def fresh_postgres(url: str) -> None:
+    """Drop and create the database `url` names (the bench's own)."""
+    admin, name = url.rsplit("/", 1)
+    for sql in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
+        subprocess.run(["psql", f"{admin}/postgres", "-qc", sql], check=True, capture_output=True)
+
+
 def run_defaults(args: argparse.Namespace) -> None:
-    """`pavior serve` as a user starts it, with users that are new, then return."""
+    """`pavior serve` as a user starts it, with users that are new, then return.
+
+    On SQLite (the default), or on the PostgreSQL database DATABASE_URL names
+    (dropped and created anew): what a user who set only DATABASE_URL runs."""
     data_dir = tempfile.mkdtemp(prefix="pavior-bench-defaults-")
+    url = os.environ.get("DATABASE_URL", "")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAVIOR_")}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     env |= {"PAVIOR_DATA_DIR": data_dir, **UNLIMITED}
+    if args.inline:
+        env["PAVIOR_FOLD_IN_WORKER"] = "false"
+    if url:
+        fresh_postgres(url)
+        env["DATABASE_URL"] = url
+    database = url or str(Path(data_dir) / "pavior.sqlite3")
     port = free_port()
     server = start_server(env, port, None)  # migrates the new data dir
     base = f"http://127.0.0.1:{port}"
@@ -157,15 +175,20 @@ def run_defaults(args: argparse.Namespace) -> None:
         app_id = json.loads(out)["app_id"]
         c, t, secs = args.connections, args.threads, args.seconds
         print(
-            f"defaults: `pavior serve` (no flags), new data dir, sqlite, connections={c} "
+            f"defaults: `pavior serve` (no flags{', folder off' if args.inline else ''}), "
+            "new data dir, "
+            f"{'postgresql' if url else 'sqlite'}, connections={c} "
             f"wrk_threads={t} seconds={secs} cores={os.cpu_count()} "
             f"load={os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        new = wrk(base, "single", app_id, secs, c, t)
+        with FoldLagProbe(base, app_id, database) as lag_new:
+            new = wrk(base, "single", app_id, secs, c, t)
         ref = wrk(base, "noop", app_id, secs, c, t)
         back = wrk(base, "single", app_id, secs, c, t)
-        half = wrk(base, "single", app_id, secs, c, t, back["rps"] / 2)
+        with FoldLagProbe(base, app_id, database) as lag_half:
+            half = wrk(base, "single", app_id, secs, c, t, back["rps"] / 2)
+        batch = wrk(base, "batch", app_id, secs, c, t)
         for label, r in (("new then returning", new), ("returning", back)):
             print(
                 f"defaults  single, {label:18} {r['rps']:7.0f} req/s "
@@ -175,11 +198,18 @@ def run_defaults(args: argparse.Namespace) -> None:
                 flush=True,
             )
         print(
+            f"defaults  batch of 50               {batch['rps'] * 50:7.0f} events/s "
+            f"(non-2xx {batch['non2xx']}, p99 {batch['p99_ms']:.1f} ms)",
+            flush=True,
+        )
+        print(
             f"defaults  noop (reference)          {ref['rps']:7.0f} req/s  |  returning at "
             f"{back['rps'] / 2:.0f} req/s (achieved {half['rps']:.0f}): p50 "
             f"{half['p50_ms']:.1f} ms, p99 {half['p99_ms']:.1f} ms, non-2xx {half['non2xx']}",
             flush=True,
         )
+        print(f"defaults  at saturation, new users: {lag_new.summary()}", flush=True)
+        print(f"defaults  at half load:             {lag_half.summary()}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -192,6 +222,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (each takes a core)")
     ap.add_argument("--modes", default="defaults,noop,single,batch")
+    ap.add_argument(
+        "--inline",
+        action="store_true",
+        help="defaults with PAVIOR_FOLD_IN_WORKER=false: the intake applies events itself",
+    )
     ap.add_argument("--index", default="", help="a custom attribute to copy into the side table")
     args = ap.parse_args()
     modes = args.modes.split(",")
@@ -207,11 +242,7 @@ def main() -> None:
     env |= UNLIMITED
     db = "postgresql" if env.get("DATABASE_URL") else "sqlite"
     if db == "postgresql":
-        admin, name = env["DATABASE_URL"].rsplit("/", 1)
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", f"{admin}/postgres", "-qc", sql], check=True, capture_output=True
-            )
+        fresh_postgres(env["DATABASE_URL"])
     subprocess.run([PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
     out = subprocess.run(
         [PAVIOR, "workspace", "create", "Bench", "--json"],

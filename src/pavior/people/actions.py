@@ -32,6 +32,7 @@ from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import (
     BUILTIN_COLUMNS,
     attribute_lookup,
+    builtin_lookup,
     custom_definition,
     deletable_definition,
     get_attribute,
@@ -270,7 +271,7 @@ def create_users_by_id(
     (another process made it first): the caller finds or creates those one by
     one. Runs inside the caller's transaction.
     """
-    lookup = attribute_lookup(workspace)
+    lookup = builtin_lookup(workspace)  # only the id is written: no custom definitions
     now = timezone.now()
     people: list[Person] = []
     for user_id in dict.fromkeys(user_ids):

@@ -73,6 +73,12 @@ def attribute_lookup(workspace: Workspace) -> Callable[[str], AttributeDef | Non
     return by_name.get
 
 
+def builtin_lookup(workspace: Workspace) -> Callable[[str], AttributeDef | None]:
+    """attribute_lookup over the built-ins alone: no query, for a write that
+    names only built-ins (a new visitor's id)."""
+    return {a.name: builtin_for_workspace(workspace, a) for a in BUILTINS.values()}.get
+
+
 def custom_definition(workspace: Workspace, name: str) -> AttributeDefinition:
     d = None
     if not text_problem(name):  # NUL (PostgreSQL refuses it) or a lone surrogate: no attribute

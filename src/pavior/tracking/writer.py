@@ -52,6 +52,8 @@ MAX_FLUSH = 256
 # Past this many waiting batches the intake answers 503 at once (the snippet
 # retries later) rather than letting latency grow without bound.
 MAX_QUEUE = 20_000
+# With the folder on, batches of at most this many events are left to it.
+FOLD_MAX_EVENTS = 5
 
 
 class Unavailable(PaviorError):
@@ -242,8 +244,7 @@ def _commit(ready: list[Job], *, grouped: bool) -> list[Outcome] | None:
     could not be committed."""
     try:
         with between_processes(), transaction.atomic():
-            deferred = settings.PAVIOR_FOLD_IN_WORKER
-            stored = store_simple(ready, deferred=deferred) if grouped else {}
+            stored = _store_grouped(ready) if grouped else {}
             return [stored[i] if i in stored else _store_one(j) for i, j in enumerate(ready)]
     except DatabaseError:
         log.warning("tracking flush of %d batches failed", len(ready), exc_info=not grouped)
@@ -251,6 +252,22 @@ def _commit(ready: list[Job], *, grouped: bool) -> list[Outcome] | None:
         # fresh one replaces it rather than a possibly broken one being reused.
         connection.close()
         return None
+
+
+def _store_grouped(ready: list[Job]) -> dict[int, Outcome]:
+    """pavior.tracking.bulk's grouped path for the flush; with the folder on
+    (PAVIOR_FOLD_IN_WORKER), small batches are left to it (deferred) and
+    bigger ones applied here: for a batch of many events the folder's second
+    write of each event costs more than the derivation it saves."""
+    if not settings.PAVIOR_FOLD_IN_WORKER:
+        return dict(store_simple(ready))
+    few = [i for i, job in enumerate(ready) if len(job.events) <= FOLD_MAX_EVENTS]
+    many = [i for i, job in enumerate(ready) if len(job.events) > FOLD_MAX_EVENTS]
+    stored: dict[int, Outcome] = {}
+    for positions, deferred in ((few, True), (many, False)):
+        got = store_simple([ready[i] for i in positions], deferred=deferred)
+        stored |= {positions[k]: result for k, result in got.items()}
+    return stored
 
 
 def _store_one(job: Job) -> Outcome:
