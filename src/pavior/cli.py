@@ -157,14 +157,15 @@ def worker() -> None:
     email, stop = start_worker_thread()  # the outbox, beside the task worker
     # Tracked events into their users: always, so that events left pending (by a
     # server that ran with PAVIOR_FOLD_IN_WORKER) are folded whatever this one's setting.
-    fold, stop_folding = folder.start_thread()
+    folders, stop_folding = folder.start_threads()
     try:
         call_command("db_worker", interval=0.5)
     finally:
         stop.set()
         stop_folding.set()
         email.join(timeout=60)
-        fold.join(timeout=30)
+        for fold in folders:
+            fold.join(timeout=30)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -309,8 +309,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (
 # about a second. `pavior serve` turns it on when it runs its worker; with it
 # on, some `pavior worker` must run. false: the intake applies them itself.
 PAVIOR_FOLD_IN_WORKER = envbool("PAVIOR_FOLD_IN_WORKER", "false")
-# Most pending events the folder applies in one transaction.
+# Most pending events a folder applies in one transaction, and how many folders
+# the worker runs (several only help on PostgreSQL).
 PAVIOR_FOLD_BATCH = envint("PAVIOR_FOLD_BATCH", 2000)
+PAVIOR_FOLDERS = max(1, envint("PAVIOR_FOLDERS", 2 if IS_POSTGRES else 1))
 
 # --- Rate limits (429 + Retry-After; docs/security.md) ------------------------------
 # Calls allowed per window of PAVIOR_RATE_LIMIT_WINDOW seconds; 0 turns one off.

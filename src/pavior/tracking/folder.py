@@ -152,9 +152,16 @@ def run(stop: threading.Event) -> None:
     connection.close()
 
 
-def start_thread() -> tuple[threading.Thread, threading.Event]:
-    """Run the folder beside the worker's other jobs; set the event to stop it."""
+def start_threads() -> tuple[list[threading.Thread], threading.Event]:
+    """Run PAVIOR_FOLDERS folders beside the worker's other jobs; set the event
+    to stop them. Several help on PostgreSQL, where each waits on the database
+    for most of a fold and SKIP LOCKED gives each its own rows; on SQLite they
+    would only take turns."""
     stop = threading.Event()
-    thread = threading.Thread(target=run, args=(stop,), name="pavior-folder", daemon=True)
-    thread.start()
-    return thread, stop
+    threads = [
+        threading.Thread(target=run, args=(stop,), name=f"pavior-folder-{n}", daemon=True)
+        for n in range(settings.PAVIOR_FOLDERS)
+    ]
+    for thread in threads:
+        thread.start()
+    return threads, stop
