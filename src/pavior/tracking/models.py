@@ -51,13 +51,17 @@ class PendingEvent(models.Model):
     RawEvent and the user's derived attributes, in one transaction per batch,
     and deletes them here. Rows live for about a second.
 
-    Plain integer columns rather than foreign keys: the row is written on the
-    intake's hot path, where each constraint and index costs every insert, and
-    a user erased meanwhile only means the folder drops their rows.
+    No foreign-key constraints and no index but the unique one: the row is
+    written on the intake's hot path, where each costs every insert. Erasing a
+    user deletes their pending rows with them (Django's cascade: a scan of a
+    table that holds about a second of events); a row written for a user
+    erased meanwhile is dropped by the folder.
     """
 
     workspace_id = models.BigIntegerField()
-    person_id = models.BigIntegerField()
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     message_id = models.CharField(max_length=100)
     type = models.CharField(max_length=100)
     website = models.BooleanField(default=True)
