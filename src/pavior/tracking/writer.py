@@ -119,11 +119,7 @@ class GroupWriter:
         futures: list[asyncio.Future[Outcome]] = []
         for job in jobs:
             future: asyncio.Future[Outcome] = loop.create_future()
-
-            def done(outcome: Outcome, future: asyncio.Future[Outcome] = future) -> None:
-                loop.call_soon_threadsafe(_resolve, future, outcome)
-
-            job.done = done
+            job.done = _Waiter(loop, future)
             futures.append(future)
             self.submit(job)
         return list(await asyncio.gather(*futures))
@@ -175,8 +171,46 @@ def _resolve(future: asyncio.Future[Any], outcome: Any) -> None:
         future.set_result(outcome)
 
 
+def _resolve_all(answers: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in answers:
+        _resolve(future, outcome)
+
+
+@dataclass
+class _Waiter:
+    """The `done` of a job whose request waits on an event loop (GroupWriter.write)."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Outcome]
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.loop.call_soon_threadsafe(_resolve, self.future, outcome)
+
+
+def answer(answers: list[tuple[Job, Outcome]]) -> None:
+    """Call each job's `done`; the requests waiting on one event loop are woken
+    by one call_soon_threadsafe for the flush, not one each (each is a write
+    to the loop's wake-up pipe and a turn of the loop)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for job, outcome in answers:
+        if isinstance(job.done, _Waiter):
+            by_loop.setdefault(job.done.loop, []).append((job.done.future, outcome))
+        else:
+            job.done(outcome)
+    for loop, waiting in by_loop.items():
+        loop.call_soon_threadsafe(_resolve_all, waiting)
+
+
 def flush(jobs: list[Job]) -> None:
     """Store the jobs in one transaction and answer each once it is committed."""
+    answers: list[tuple[Job, Outcome]] = []
+    try:
+        _flush(jobs, answers)
+    finally:
+        answer(answers)
+
+
+def _flush(jobs: list[Job], answers: list[tuple[Job, Outcome]]) -> None:
     ready: list[Job] = []
     for job in jobs:
         try:
@@ -184,16 +218,16 @@ def flush(jobs: list[Job]) -> None:
             if job.events:
                 job.verified = check_identity(job.workspace, job.identity, job.trust)
         except PaviorError as e:
-            job.done(e)
+            answers.append((job, e))
             continue
         except DatabaseError:
             log.exception("tracking lookup failed")
-            job.done(unavailable())
+            answers.append((job, unavailable()))
             continue
         if job.events:
             ready.append(job)
         else:
-            job.done(IngestResult())
+            answers.append((job, IngestResult()))
     if not ready:
         return
     # One lock order for every flush: two processes' writers never deadlock on
@@ -206,8 +240,7 @@ def flush(jobs: list[Job]) -> None:
         # batch in its own savepoint: one batch's failure is then only its own.
         outcomes = _commit(ready, grouped=False)
     if outcomes is None:
-        for job in ready:
-            job.done(unavailable())
+        answers += [(job, unavailable()) for job in ready]
         return
     publish_live_all(
         [
@@ -216,8 +249,7 @@ def flush(jobs: list[Job]) -> None:
             if isinstance(outcome, IngestResult) and job.workspace is not None
         ]
     )
-    for job, outcome in zip(ready, outcomes, strict=True):
-        job.done(outcome)
+    answers += list(zip(ready, outcomes, strict=True))
 
 
 @contextmanager
