@@ -30,6 +30,12 @@ def pytest_configure(config: Any) -> None:
     # more often than any visitor: rate limits are off unless a test asks for them
     # (the `rate_limits` fixture).
     settings.PAVIOR_RATE_LIMITS = False
+    # The shared cache outlives a run (a file in the data dir, or Redis): start
+    # each run without what an earlier one left for the same workspace ids.
+    from django.core.cache import caches
+
+    for name in ("default", "candidates"):
+        caches[name].clear()
 
 
 @dataclass

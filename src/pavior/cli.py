@@ -45,10 +45,7 @@ def main() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help=(
-        f"Web processes [default: with REDIS_URL one per CPU core, at most "
-        f"{MAX_DEFAULT_WORKERS}; without it 1]."
-    ),
+    help=(f"Web processes [default: one per CPU core, at most {MAX_DEFAULT_WORKERS}]."),
 )
 def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
     """Migrate the database if needed, then serve everything in one command."""
@@ -58,7 +55,7 @@ def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
     from pavior import db_statistics
 
     db_statistics.refresh_quietly()  # a fresh install has none; the worker keeps them
-    workers = workers or default_workers(bool(settings.REDIS_URL))
+    workers = workers or default_workers()
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
@@ -92,15 +89,13 @@ def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
                 worker.kill()
 
 
-def default_workers(shared_cache: bool) -> int:
-    """With a shared cache (REDIS_URL), one web process per CPU core this process
-    may use, at most MAX_DEFAULT_WORKERS: each has its own event loop and
-    tracking writer, and Python's GIL binds one process to one core. Without
-    it, one: the live attributes (pavior.tracking.live) are then kept in the
-    process's memory, and a second process would not see the first one's.
+def default_workers() -> int:
+    """One web process per CPU core this process may use, at most
+    MAX_DEFAULT_WORKERS: each has its own event loop and tracking writer, and
+    Python's GIL binds one process to one core. What they must agree on is
+    shared: the database, the cache (Redis with REDIS_URL, else one SQLite
+    file in the data dir: pavior.sqlite_cache) and the rate-limit counters.
     """
-    if not shared_cache:
-        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux

@@ -182,18 +182,16 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Each user's candidate messages (messaging.targeting): shared by every process
-# through Redis; without it, local memory roomy enough for the users of a
-# single-process install (the default cache culls at 300 entries).
-if REDIS_URL:
-    CACHES["candidates"] = {**CACHES["default"], "KEY_PREFIX": "pavior"}
-else:
-    CACHES["candidates"] = {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "candidates",
-        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    # Without Redis, one SQLite file in the data dir (pavior.sqlite_cache): the
+    # web processes of `pavior serve` (one per core) and its worker share it.
+    CACHES = {
+        "default": {
+            "BACKEND": "pavior.sqlite_cache.SQLiteCache",
+            "LOCATION": str(_data_dir() / "cache.sqlite3"),
+        }
     }
+# Each user's candidate messages (messaging.targeting): shared by every process.
+CACHES["candidates"] = {**CACHES["default"], "KEY_PREFIX": "pavior"}
 # Rate-limit counters must be shared by every process (`pavior serve --workers N`):
 # Redis when there is one, else one small locked file per counter in the data dir
 # (local memory would give each process its own count; see counter_cache.py).
