@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -312,10 +313,20 @@ async def _send_error(
     await _send(send, e.status, body, headers)
 
 
+def json_bytes(body: Any) -> bytes:
+    """The answer as compact JSON: orjson (several times faster), or json for
+    what orjson refuses (a lone surrogate echoed from the input, an integer
+    past 64 bits), so what can be answered does not depend on the encoder."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 async def _send(
     send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    payload = b"" if body is None else json_bytes(body)
     headers = [*_CORS, *(_JSON if body is not None else []), *(extra or [])]
     headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -116,11 +116,16 @@ class GroupWriter:
     async def write(self, *jobs: Job) -> list[Outcome]:
         """Queue the jobs and wait until each is committed (or refused, or failed)."""
         loop = asyncio.get_running_loop()
+        if len(jobs) == 1:  # the snippet's case: no gathering future
+            first: asyncio.Future[Outcome] = loop.create_future()
+            jobs[0].done = _Waiter(loop, first)
+            self.submit(jobs[0])
+            return [await first]
         futures: list[asyncio.Future[Outcome]] = []
         for job in jobs:
-            future: asyncio.Future[Outcome] = loop.create_future()
-            job.done = _Waiter(loop, future)
-            futures.append(future)
+            one: asyncio.Future[Outcome] = loop.create_future()
+            job.done = _Waiter(loop, one)
+            futures.append(one)
             self.submit(job)
         return list(await asyncio.gather(*futures))
 
