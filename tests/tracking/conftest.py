@@ -74,7 +74,11 @@ def minutes(n: float) -> timedelta:
 # The cache behind live attributes: local memory always, and Redis too when
 # REDIS_URL names one (CI), so both backends are exercised.
 CACHE_BACKENDS = {
-    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The default without Redis: one SQLite file shared by the processes.
+    "sqlite": {
+        "BACKEND": "pavior.sqlite_cache.SQLiteCache",
+        "LOCATION": os.path.join(os.environ["PAVIOR_DATA_DIR"], "live-test-cache.sqlite3"),
+    },
     **(
         {
             "redis": {
