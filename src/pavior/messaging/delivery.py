@@ -214,13 +214,6 @@ def resubscribe(person: Person) -> bool:
     return actions.change_subscription(person, True, source=SubscriptionChange.Source.BUBBLE)
 
 
-def has_shown(person: Person) -> bool:
-    """Whether the user has any in-site message in their panel."""
-    return Delivery.objects.filter(
-        person=person, shown_at__isnull=False, message__channel=Message.Channel.IN_APP
-    ).exists()
-
-
 # --- the snippet's answer (wired into pavior.tracking.lean.candidates_hook) ------------
 
 # The version sent to a session that may not read personal messages.
@@ -250,8 +243,8 @@ def tracking_answer(
     and their version stamp, or None when the snippet's `version` is current.
 
     `launcher` says whether the bubble's launcher belongs on the page (the user
-    has candidates or messages in their panel). One candidates_for call; one
-    more query only when the set changed.
+    has candidates or messages in their panel). One candidates_for call, which
+    knows both (the shown messages are in the user's cached entry).
 
     With `cached_only`, no database is read: the answer comes from what is
     known without it (a session that may not read messages; the candidate
@@ -267,13 +260,10 @@ def tracking_answer(
         hit = targeting.cached_candidates(workspace, person)
         if hit is None:
             return NOT_CACHED
-        if hit.version == version:
-            return None
-        if not hit.messages:
-            return NOT_CACHED  # the launcher needs to know whether any was shown: a query
-        return {"version": hit.version, "candidates": hit.messages, "launcher": True}
-    found = targeting.candidates_for(workspace, person)
+        found = hit
+    else:
+        found = targeting.candidates_for(workspace, person)
     if found.version == version:
         return None
-    launcher = bool(found.messages) or has_shown(person)
+    launcher = bool(found.messages) or found.shown_any
     return {"version": found.version, "candidates": found.messages, "launcher": launcher}

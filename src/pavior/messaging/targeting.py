@@ -70,6 +70,9 @@ class Candidates:
 
     version: str
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Whether any in-site message was shown to the user (their panel has one):
+    # the bubble's launcher then stays, with or without candidates.
+    shown_any: bool = False
 
 
 # --- the workspace version -------------------------------------------------------------
@@ -332,7 +335,7 @@ def _answer(
         answer = Candidates(version=digest, messages=found)
         if len(compiled.answers) < 10_000:
             compiled.answers[key] = answer
-    return Candidates(answer.version, list(answer.messages))
+    return Candidates(answer.version, list(answer.messages), shown_any=bool(shown))
 
 
 def candidates_for(workspace: Workspace, person: Person) -> Candidates:
