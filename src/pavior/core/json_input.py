@@ -17,6 +17,7 @@ data:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pavior.core.errors import PaviorError
@@ -38,18 +39,26 @@ def parse_json(raw: bytes | str) -> Any:
     except UnicodeEncodeError as e:  # a str holding a lone surrogate
         raise _surrogate() from e
     try:
-        value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
+        # Decoded here, strictly: json.loads would decode bytes with
+        # "surrogatepass" and let a surrogate written as raw UTF-8 through.
+        text = data.decode(json.detect_encoding(data))
+    except UnicodeDecodeError as e:
+        if _ENCODED_SURROGATE.search(data):
+            raise _surrogate() from e
+        raise InvalidJson(f"The body is not valid UTF-8: {e}") from e
+    try:
+        value = _DECODER.decode(text)
     except RecursionError as e:
         raise _too_deep() from e
-    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+    except ValueError as e:  # JSONDecodeError is a ValueError
         raise InvalidJson(f"The body is not valid JSON: {e}") from e
     # Fewer brackets in the whole body than the limit cannot nest past it:
     # real payloads skip the walk (two C-speed counts).
-    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth_over(value, MAX_DEPTH):
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth_over(value, MAX_DEPTH):
         raise _too_deep()
-    if b"\\u0000" in data and _has_nul(value):
+    if "\\u0000" in text and _has_nul(value):
         raise InvalidJson("The body contains a NUL character (\\u0000), which cannot be stored")
-    if b"\\ud" in data.lower():
+    if "\\ud" in text.lower():
         # JSON may escape half of a UTF-16 pair (\ud83d alone): Python reads it
         # into a str that can be neither stored nor encoded.
         try:
@@ -68,6 +77,12 @@ def _finite(text: str) -> float:
     if number in (float("inf"), float("-inf")):
         raise ValueError(f"the number {text[:20]} is too large")
     return number
+
+
+# One decoder for every call (json.loads with hooks builds a new one each time).
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
+# A UTF-16 surrogate written as UTF-8 bytes (ED A0..BF xx): not UTF-8 at all.
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 def _surrogate() -> InvalidJson:

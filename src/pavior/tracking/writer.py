@@ -289,6 +289,14 @@ def _commit(ready: list[Job], *, grouped: bool) -> list[Outcome] | None:
         # fresh one replaces it rather than a possibly broken one being reused.
         connection.close()
         return None
+    except Exception:
+        if not grouped:
+            raise
+        # A batch the grouped statements cannot take for a reason no check
+        # foresaw: the flush goes again one batch at a time, where it fails
+        # alone (_store_one) instead of failing every batch with it.
+        log.exception("tracking flush of %d batches failed unexpectedly", len(ready))
+        return None
 
 
 def _store_grouped(ready: list[Job]) -> dict[int, Outcome]:
@@ -329,6 +337,9 @@ def _store_one(job: Job) -> Outcome:
             if attempt == 2:
                 log.exception("tracking batch kept conflicting")
         except DatabaseError:
+            log.exception("tracking batch could not be stored")
+            break
+        except Exception:  # its savepoint is rolled back; the flush goes on
             log.exception("tracking batch could not be stored")
             break
     return unavailable()
