@@ -4,6 +4,7 @@
                                      [--pairs uvicorn/json,granian/json,uvicorn/orjson]
                                      [--modes noop,single,batch]
     python bench/tracking/servers.py parse [--number 3000]
+    python bench/tracking/servers.py check [--number 3000]
 
 The first form serves the same `pavior.asgi:application` under each
 server/parser pair given (uvicorn or granian; json, orjson or msgspec), all
@@ -31,7 +32,9 @@ workspace stored against the events wrk counted as answered 2xx.
 
 The `parse` form is the function-level micro-bench: json.loads, orjson.loads
 and msgspec's decoder on snippet bodies of 1 and 50 events, and the real
-parse_request with each candidate parser in place.
+parse_request with each candidate parser in place. The `check` form holds the
+candidates to parse_json's answers (value, or InvalidJson and its message) on
+edge bodies and on generated nasty documents.
 """
 
 from __future__ import annotations
@@ -408,12 +411,95 @@ def parse_bench(args: argparse.Namespace) -> None:
             print(f"{label:20} {step:34} {cost:7.1f}")
 
 
+# Bodies where json, orjson and msgspec read or refuse differently (and the
+# limits parse_json adds): the candidates must answer each as parse_json does.
+EDGE_BODIES = [
+    b'"\\ud83d"',
+    b'"\\udc00x"',
+    b'"\\ud83d\\ude00"',
+    b'"\xed\xa0\xbd"',
+    b"\xff",
+    b"\xff\xfe\x00",
+    b"NaN",
+    b"[Infinity]",
+    b"1e400",
+    b"1e-400",
+    b"1.5e308",
+    b"-0",
+    b"-0.0",
+    b"1E2",
+    b"0.1e1",
+    b"123456789012345678901234567890",
+    b"-9999999999999999999",
+    b"18446744073709551616",
+    b"[9223372036854775807, -9223372036854775808]",
+    b"[9223372036854775808, -9223372036854775809]",
+    b"99999999999999999.0",
+    b"[1.7976931348623157e308, 2.2250738585072014e-308, 4.9e-324]",
+    b'{"a":1,"a":2}',
+    b"\xef\xbb\xbf{}",
+    '{"x": 1}'.encode("utf-16"),
+    b"  {} ",
+    b"{}x",
+    b"{",
+    b"",
+    b"[" * 32 + b"]" * 32,
+    b"[" * 33 + b"]" * 33,
+    b"[" * 3000 + b"]" * 3000,
+    b'{"a": "x\\u0000"}',
+    b'{"a\\u0000": 1}',
+    b'{"a": "\\\\u0000"}',
+]
+
+
+def outcome(parse: Callable[[bytes], Any], body: bytes) -> tuple[str, ...]:
+    try:
+        return ("value", json.dumps(parse(body)))
+    except InvalidJson as e:
+        return ("InvalidJson", e.message)
+    except Exception as e:  # any other exception is a difference too
+        return (type(e).__name__, str(e))
+
+
+def check(args: argparse.Namespace) -> None:
+    """The candidates against parse_json: the edge bodies, then hypothesis's
+    nasty documents (tests/nasty_inputs.py), as UTF-8 and with raw surrogates."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    sys.path.insert(0, str(HERE.parent.parent / "tests"))
+    import nasty_inputs as nasty
+
+    def same(body: bytes) -> None:
+        want = outcome(parse_json, body)
+        for parse in (orjson_parse, msgspec_parse):
+            got = outcome(parse, body)
+            assert got == want, (body[:200], parse.__name__, want, got)
+
+    for body in EDGE_BODIES:
+        same(body)
+    documents = st.recursive(
+        nasty.value(),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(nasty.text(), c, max_size=3),
+        max_leaves=8,
+    )
+
+    @settings(max_examples=args.number, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(documents)
+    def documents_read_alike(document: Any) -> None:
+        text = nasty.to_json(document)
+        same(text.encode("utf-8", "surrogatepass"))
+
+    documents_read_alike()
+    print(f"same answers: {len(EDGE_BODIES)} edge bodies, {args.number} generated documents")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve-uvicorn":
         serve_uvicorn(int(sys.argv[2]), int(sys.argv[3]))
         return
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="compare", choices=["compare", "parse"])
+    ap.add_argument("what", nargs="?", default="compare", choices=["compare", "parse", "check"])
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=32)
@@ -425,6 +511,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.what == "parse":
         parse_bench(args)
+    elif args.what == "check":
+        check(args)
     else:
         compare(args)
 
