@@ -76,6 +76,12 @@ def start_server(env: dict[str, str], port: int, workers: int | None) -> subproc
     cmd = [PAVIOR, "serve", "--port", str(port)]
     if workers is not None:
         cmd += ["--no-worker", "--workers", str(workers)]
+    return launch(cmd, env, port)
+
+
+def launch(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    """Start a server command and wait until it answers on `port` (bench/tracking/servers.py
+    starts other servers than `pavior serve` with it)."""
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -89,7 +95,7 @@ def start_server(env: dict[str, str], port: int, workers: int | None) -> subproc
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("server did not start")
+    raise SystemExit(f"server did not start: {' '.join(cmd)}")
 
 
 def wrk(
@@ -122,6 +128,7 @@ def wrk(
     assert m, out
     requests, duration, bad, other, p50, p99 = (int(x) for x in m.groups())
     return {
+        "requests": requests,
         "rps": requests / (duration / 1e6),
         "non2xx": bad,
         "socket_errors": other,
@@ -215,6 +222,42 @@ def run_defaults(args: argparse.Namespace) -> None:
         server.wait(timeout=20)
 
 
+def bench_env() -> dict[str, str]:
+    """The tuned runs' environment: a new data dir, quiet logs, limits out of reach."""
+    data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
+    env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
+    # The load comes from one address, far over the per-address limit: raise the
+    # limits out of the way but keep them counting, so their cost is measured.
+    return env | UNLIMITED
+
+
+def setup_database(env: dict[str, str]) -> str:
+    """A new, migrated database: PostgreSQL's is dropped and made anew. Its vendor."""
+    db = "postgresql" if env.get("DATABASE_URL") else "sqlite"
+    if db == "postgresql":
+        fresh_postgres(env["DATABASE_URL"])
+    subprocess.run([PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
+    return db
+
+
+def seeded_workspace(env: dict[str, str], name: str = "Bench") -> str:
+    """A new workspace with the USERS users already there; its app_id."""
+    out = subprocess.run(
+        [PAVIOR, "workspace", "create", name, "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    app_id = json.loads(out)["app_id"]
+    # The 10k users exist before the runs: they measure tracking, not sign-up.
+    seed_env = {**env, "APP_ID": app_id, "USERS": str(USERS)}
+    subprocess.run(
+        [PAVIOR, "manage", "shell", "-c", SEED], env=seed_env, check=True, capture_output=True
+    )
+    return app_id
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
@@ -235,28 +278,9 @@ def main() -> None:
         modes.remove("defaults")
         if not modes:
             return
-    data_dir = tempfile.mkdtemp(prefix="pavior-bench-")
-    env = {**os.environ, "PAVIOR_DATA_DIR": data_dir, "PAVIOR_LOG_LEVEL": "ERROR"}
-    # The load comes from one address, far over the per-address limit: raise the
-    # limits out of the way but keep them counting, so their cost is measured.
-    env |= UNLIMITED
-    db = "postgresql" if env.get("DATABASE_URL") else "sqlite"
-    if db == "postgresql":
-        fresh_postgres(env["DATABASE_URL"])
-    subprocess.run([PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
-    out = subprocess.run(
-        [PAVIOR, "workspace", "create", "Bench", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    app_id = json.loads(out)["app_id"]
-    # The 10k users exist before the runs: they measure tracking, not sign-up.
-    seed_env = {**env, "APP_ID": app_id, "USERS": str(USERS)}
-    subprocess.run(
-        [PAVIOR, "manage", "shell", "-c", SEED], env=seed_env, check=True, capture_output=True
-    )
+    env = bench_env()
+    db = setup_database(env)
+    app_id = seeded_workspace(env)
     if args.index:
         code = (
             "from pavior.people.actions import create_attribute; "
