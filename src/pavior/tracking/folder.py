@@ -98,7 +98,7 @@ def _apply(people: dict[int, Person], by_person: dict[int, list[_Item]]) -> None
         if (person := people.get(person_id)) is not None
         for item in items
     ]
-    inserted = insert_raw_events(stored)  # type: ignore[arg-type]
+    inserted = insert_raw_events(stored, folding=True)  # type: ignore[arg-type]
     changed: list[Person] = []
     for person_id, items in by_person.items():
         person = people.get(person_id)
