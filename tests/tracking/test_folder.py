@@ -130,6 +130,20 @@ def test_a_retried_batch_counts_as_duplicates_pending_or_folded(served, workspac
     assert derived(workspace, "u1")[:4] == (1, 120, T0 + minutes(2), T0 + minutes(2))
 
 
+def test_a_retry_that_goes_inline_counts_pending_events_as_duplicates(served, workspace, deferred):
+    batch = [event("page", T0), event("heartbeat", T0 + minutes(1))]
+    assert send(served, workspace, "u1", batch) == (2, 0)
+    # Sent again with an attribute write: the inline path takes it now.
+    update = event("update", T0 + minutes(2), attributes={"plan": "pro"})
+    assert send(served, workspace, "u1", [*batch, update]) == (1, 2)
+    assert PendingEvent.objects.count() == 2
+    fold_all()
+    assert RawEvent.objects.count() == 3 and PendingEvent.objects.count() == 0
+    assert Person.objects.get(external_id="u1").custom == {"plan": "pro"}
+    assert derived(workspace, "u1") == recomputed(workspace, "u1")
+    assert derived(workspace, "u1")[:3] == (1, 120, T0 + minutes(2))
+
+
 def test_a_new_visitor_exists_as_soon_as_answered(served, api, workspace, deferred):
     assert send(served, workspace, "new-visitor", [event("page", T0)]) == (1, 0)
     r = api.get("/users/new-visitor")
@@ -225,6 +239,13 @@ VISITS = {
         [([event("page", T0 + minutes(60))], BERLIN)],
         [([event("page", T0 + minutes(120))], NOWHERE)],
         [([event("page", T0)], LONDON)],
+        ("Berlin", "Germany"),
+    ),
+    # The same, the newer visit without a place and the late one with a place
+    # in one fold after the first: the late one's place is not the newest.
+    "late-with-place-folded-with-newer": (
+        [([event("page", T0 + minutes(60))], BERLIN)],
+        [([event("page", T0 + minutes(120))], NOWHERE), ([event("page", T0)], LONDON)],
         ("Berlin", "Germany"),
     ),
 }
