@@ -24,7 +24,7 @@ from tests.tracking.real_serve import PAVIOR, Serve, real_serve, run
 
 USERS = 300
 SENDERS = 6
-MAX_REQUESTS = 4000
+MAX_REQUESTS = 20_000  # a bound only: the traffic runs until `serve` is killed
 WORKER_KILLS = 4
 ACKS = 2000  # workers are killed until this many events were acknowledged
 DERIVED = "external_id, total_visits, total_time_spent, last_seen_at, last_activity_at"
