@@ -55,6 +55,7 @@ ALLOWED = {
     ("people_person", ("id",)): "surrogate id; (workspace_id, id) before distributing",
     ("people_attributedefinition", ("id",)): "surrogate id; as people_person",
     ("tracking_rawevent", ("id",)): "surrogate id; as people_person",
+    ("tracking_pendingevent", ("id",)): "surrogate id; as people_person",
     ("segments_segment", ("id",)): "surrogate id; as people_person",
     ("imports_import", ("id",)): "surrogate id; as people_person",
     ("web_columnpreference", ("id",)): "surrogate id; as people_person",

@@ -98,7 +98,7 @@ def _apply(people: dict[int, Person], by_person: dict[int, list[_Item]]) -> None
         if (person := people.get(person_id)) is not None
         for item in items
     ]
-    inserted = insert_raw_events(stored)  # type: ignore[arg-type]
+    inserted = insert_raw_events(stored, folding=True)  # type: ignore[arg-type]
     changed: list[Person] = []
     for person_id, items in by_person.items():
         person = people.get(person_id)
@@ -107,10 +107,14 @@ def _apply(people: dict[int, Person], by_person: dict[int, list[_Item]]) -> None
         fresh = [i for i in items if (person.workspace_id, i.event.message_id) in inserted]
         if not fresh:
             continue
-        # The place of the user's newest website event, as the inline path
-        # uses its one request's place (derive keeps it only if that is newest).
-        site = [i for i in fresh if i.event.website]
-        place = max(site, key=lambda i: (i.event.at, i.id)).place if site else None
+        # The place of the user's newest website event that had one (a lookup
+        # that found nothing keeps the old value, as inline) and is no older
+        # than their last visit (a late event's place is not the newest).
+        last = person.last_seen_at
+        placed = [
+            i for i in fresh if i.event.website and i.place and (last is None or i.event.at >= last)
+        ]
+        place = max(placed, key=lambda i: (i.event.at, i.id)).place if placed else None
         if derive(person, [i.event for i in fresh], place):
             changed.append(person)
     update_derived(changed)

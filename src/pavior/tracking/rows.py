@@ -154,32 +154,40 @@ EventRow = tuple[int, int, "Event", datetime]
 PendingRow = tuple[int, int, "Event", datetime, "Place | None"]
 
 
-def insert_raw_events(rows: list[EventRow]) -> set[tuple[int, str]]:
+def insert_raw_events(rows: list[EventRow], *, folding: bool = False) -> set[tuple[int, str]]:
     """Insert (workspace_id, person_id, event, received_at) rows not stored yet;
     the (workspace_id, message_id) pairs actually inserted.
 
     ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) makes the
     deduplication one statement that two concurrent retries cannot both win.
+    An event still pending (acknowledged, not yet folded) is a duplicate too,
+    unless `folding`: the folder moving it here.
     """
-    return _insert_events(RawEvent._meta.db_table, [(*r, None) for r in rows], pending=False)
+    unless_in = None if folding else PendingEvent._meta.db_table
+    raw: list[PendingRow] = [(*r, None) for r in rows]
+    return _insert_events(RawEvent._meta.db_table, raw, pending=False, unless_in=unless_in)
 
 
 def insert_pending(rows: list[PendingRow]) -> set[tuple[int, str]]:
     """insert_raw_events into PendingEvent (pavior.tracking.folder): an event
     already in RawEvent or still pending is a duplicate, so the answer counts
     duplicates as the inline path does."""
-    return _insert_events(PendingEvent._meta.db_table, rows, pending=True)
+    table = PendingEvent._meta.db_table
+    return _insert_events(table, rows, pending=True, unless_in=RawEvent._meta.db_table)
 
 
 _COLUMNS = "workspace_id, person_id, message_id, type, website, at, received_at, data"
 _PLACE_COLUMNS = ", city, country"
 
 
-def _insert_events(table: str, rows: list[PendingRow], *, pending: bool) -> set[tuple[int, str]]:
+def _insert_events(
+    table: str, rows: list[PendingRow], *, pending: bool, unless_in: str | None
+) -> set[tuple[int, str]]:
+    """Insert into `table` the rows whose message is in neither it nor `unless_in`."""
     if not rows:
         return set()
     if connection.vendor == "postgresql":
-        return _insert_events_pg(table, rows, pending=pending)
+        return _insert_events_pg(table, rows, pending=pending, unless_in=unless_in)
     # SQLite: the raw sqlite3 cursor with its own placeholders, since Django's
     # wrapper rewrote the %s of every long statement with a regex; datetimes
     # as Django stores them (naive UTC text), without its per-value checks.
@@ -213,11 +221,11 @@ def _insert_events(table: str, rows: list[PendingRow], *, pending: bool) -> set[
             if pending:
                 params += [place.city, place.country] if place else [None, None]
         values = ",".join([one] * len(chunk))
-        if pending:
-            # Not when RawEvent has it already (column1, column3: workspace, message).
+        if unless_in:
+            # Not when the other table has it (column1, column3: workspace, message).
             source = (
                 f"SELECT * FROM (VALUES {values}) AS v WHERE NOT EXISTS (SELECT 1 FROM "
-                f"{RawEvent._meta.db_table} r WHERE r.workspace_id = v.column1 "
+                f"{unless_in} r WHERE r.workspace_id = v.column1 "
                 "AND r.message_id = v.column3)"
             )
         else:
@@ -242,7 +250,9 @@ def _sqlite_datetime(value: datetime) -> str:
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
-def _insert_events_pg(table: str, rows: list[PendingRow], *, pending: bool) -> set[tuple[int, str]]:
+def _insert_events_pg(
+    table: str, rows: list[PendingRow], *, pending: bool, unless_in: str | None
+) -> set[tuple[int, str]]:
     """_insert_events on PostgreSQL: the rows travel as one JSON document.
 
     The statement text stays short and fixed (psycopg parses it once), and
@@ -267,9 +277,9 @@ def _insert_events_pg(table: str, rows: list[PendingRow], *, pending: bool) -> s
     place_in = ", c, n" if pending else ""
     place_types = ", c text, n text" if pending else ""
     dedup = (
-        f" WHERE NOT EXISTS (SELECT 1 FROM {RawEvent._meta.db_table} r "
+        f" WHERE NOT EXISTS (SELECT 1 FROM {unless_in} r "
         "WHERE r.workspace_id = u.w AND r.message_id = u.m)"
-        if pending
+        if unless_in
         else ""
     )
     columns = _COLUMNS + (_PLACE_COLUMNS if pending else "")
