@@ -51,6 +51,17 @@ class Serve:
         return None
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it does not end in time."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,7 +70,7 @@ def free_port() -> int:
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, PAVIOR_DATA_DIR=str(tmp_path / "data"), PAVIOR_RATE_LIMITS="false")
-    # One web process (no shared cache), and the setting as `serve` sets it, not the test's.
+    # Web processes and the setting as `serve` chooses them, not the test's.
     for name in ("REDIS_URL", "PAVIOR_FOLD_IN_WORKER"):
         env.pop(name, None)
     return env
@@ -96,11 +107,4 @@ def real_serve(tmp_path: Path, suffix: str) -> Iterator[Serve]:
                     time.sleep(0.1)
             yield serve
         finally:
-            # Its worker follows it (it is SIGTERMed when `serve` ends).
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc)  # its worker follows it (it is SIGTERMed when `serve` ends)

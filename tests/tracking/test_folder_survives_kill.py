@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from tests.cli_database import query
-from tests.tracking.real_serve import PAVIOR, Serve, real_serve, run
+from tests.tracking.real_serve import PAVIOR, Serve, real_serve, run, stop
 
 USERS = 300
 SENDERS = 6
@@ -171,12 +171,7 @@ def test_acknowledged_events_survive_kill_9_of_the_folder(tmp_path: Path) -> Non
         try:
             _wait(lambda: serve.pending() == 0, 60, "pending events were not folded")
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker, timeout=30)
 
         stored = query(serve.env, "SELECT message_id, COUNT(*) FROM tracking_rawevent GROUP BY 1")
         counts = dict(stored)

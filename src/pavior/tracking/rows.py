@@ -49,47 +49,39 @@ def lock_people(workspace_id: int, keys: Sequence[str], *, lock: bool = True) ->
     """The known users among `keys` (external ids) with only DERIVED_FIELDS
     loaded, locked in one order (by id) until the transaction ends; by id.
     With `lock` False they are only read (the folder moves their values later)."""
-    if not keys:
-        return {}
-    table = Person._meta.db_table
-    columns = ", ".join(DERIVED_FIELDS)
-    if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT {columns} FROM {table} "
-            "WHERE workspace_id = %s AND external_id = ANY(%s) ORDER BY id"
-            + (" FOR UPDATE" if lock else "")
-        )
-        rows = pg_execute(sql, [workspace_id, list(keys)])
-    else:
-        # SQLite locks the whole database for the writer's transaction already.
-        marks = ",".join(["%s"] * len(keys))
-        where = f"workspace_id = %s AND external_id IN ({marks})"
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT {columns} FROM {table} WHERE {where}", [workspace_id, *keys])
-            rows = cur.fetchall()
-    people = (person_from_row(row) for row in rows)
-    return {person.external_id: person for person in people}
+    found = _select_people("workspace_id = %s AND external_id", [workspace_id], keys, lock=lock)
+    return {person.external_id: person for person in found}
 
 
 def lock_people_by_id(ids: Sequence[int]) -> dict[int, Person]:
     """lock_people by primary key (the folder's users, of any workspace), in
     the same order: by workspace, then id, as the writer locks them."""
-    if not ids:
-        return {}
+    return {person.pk: person for person in _select_people("id", [], ids, lock=True)}
+
+
+def _select_people(
+    where: str, params: list[Any], among: Sequence[Any], *, lock: bool
+) -> list[Person]:
+    """SELECT DERIVED_FIELDS of the users for whom `where` (ending in the
+    column) is one of `among`, in lock order (workspace, then id)."""
+    if not among:
+        return []
     table = Person._meta.db_table
     columns = ", ".join(DERIVED_FIELDS)
     if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT {columns} FROM {table} WHERE id = ANY(%s) ORDER BY workspace_id, id FOR UPDATE"
+        sql = f"SELECT {columns} FROM {table} WHERE {where} = ANY(%s) ORDER BY workspace_id, id" + (
+            " FOR UPDATE" if lock else ""
         )
-        rows = pg_execute(sql, [list(ids)])
+        rows = pg_execute(sql, [*params, list(among)])
     else:
-        marks = ",".join(["%s"] * len(ids))
+        # SQLite locks the whole database for the writer's transaction already.
+        marks = ",".join(["%s"] * len(among))
         with connection.cursor() as cur:
-            cur.execute(f"SELECT {columns} FROM {table} WHERE id IN ({marks})", list(ids))
+            cur.execute(
+                f"SELECT {columns} FROM {table} WHERE {where} IN ({marks})", [*params, *among]
+            )
             rows = cur.fetchall()
-    people = (person_from_row(row) for row in rows)
-    return {person.pk: person for person in people}
+    return [person_from_row(row) for row in rows]
 
 
 def person_from_row(row: Any) -> Person:
