@@ -125,3 +125,23 @@ def test_a_failing_subscriber_neither_undoes_the_write_nor_stops_the_others(
         hooks.user_changed.unsubscribe(broken)
     assert [e.user_id for e in heard] == ["u1"]
     assert workspace.people.filter(external_id="u1").exists()
+
+
+def test_many_events_at_once_run_on_commit_and_one_failure_stops_no_other() -> None:
+    hook: hooks.Hook[int] = hooks.Hook("test")
+    got: list[int] = []
+
+    def picky(n: int) -> None:
+        if n == 2:
+            raise ValueError("not this one")
+        got.append(n)
+
+    hook.subscribe(picky)
+    with transaction.atomic():
+        hook.emit_many([1, 2, 3])
+        assert got == []  # not before the commit
+    assert got == [1, 3]
+    with transaction.atomic():
+        hook.emit_many([4])
+        transaction.set_rollback(True)
+    assert got == [1, 3]  # a rolled-back write announces nothing

@@ -28,6 +28,7 @@ from pavior.core.identity import may_attach_by_email
 from pavior.core.names import render_name
 from pavior.core.profile import derive_names, merge_subscription, prepare_write
 from pavior.people import hooks
+from pavior.people.inserts import insert_people
 from pavior.people.models import AttributeDefinition, Person
 from pavior.people.queries import (
     BUILTIN_COLUMNS,
@@ -291,11 +292,10 @@ def create_users_by_id(
         people.append(person)
     try:
         with transaction.atomic():
-            Person.objects.bulk_create(people)
+            insert_people(people)
     except IntegrityError:
         return {}
-    for person in people:
-        _announce(person, None)
+    hooks.user_changed.emit_many([_created(person) for person in people])
     return {person.external_id: person for person in people}
 
 
@@ -349,6 +349,18 @@ def _snapshot(person: Person) -> dict[str, Any]:
     values = {name: getattr(person, column) for name, column in BUILTIN_COLUMNS.items()}
     values.update(person.custom or {})
     return values
+
+
+def _created(person: Person) -> hooks.UserChanged:
+    """The user_changed event of a new user (as _announce emits it)."""
+    after = _snapshot(person)
+    return hooks.UserChanged(
+        workspace_id=person.workspace_id,
+        person_id=person.pk,
+        user_id=person.external_id,
+        created=True,
+        changed=frozenset(name for name, value in after.items() if value is not None),
+    )
 
 
 def _announce(person: Person, before: dict[str, Any] | None) -> None:

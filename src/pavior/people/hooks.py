@@ -86,9 +86,27 @@ class Hook(Generic[E]):
         for fn in list(self._subscribers):
             transaction.on_commit(_bound(fn, event), robust=True)
 
+    def emit_many(self, events: list[E]) -> None:
+        """emit for each event, with one on_commit per subscriber for all of
+        them (a flush of new visitors announces hundreds at once)."""
+        if events:
+            for fn in list(self._subscribers):
+                transaction.on_commit(_bound_many(fn, events), robust=True)
+
 
 def _bound(fn: Callable[[E], None], event: E) -> Callable[[], None]:
     return lambda: fn(event)
+
+
+def _bound_many(fn: Callable[[E], None], events: list[E]) -> Callable[[], None]:
+    def run() -> None:
+        for event in events:
+            try:
+                fn(event)
+            except Exception:  # as robust on_commit: one failure stops no other
+                log.exception("%s failed for %r", getattr(fn, "__name__", fn), event)
+
+    return run
 
 
 user_changed: Hook[UserChanged] = Hook("user_changed")
