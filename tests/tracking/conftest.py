@@ -71,10 +71,15 @@ def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
-# The cache behind live attributes: local memory always, and Redis too when
-# REDIS_URL names one (CI), so both backends are exercised.
+# The cache behind live attributes: local memory and the SQLite file (the
+# default without Redis, pavior.sqlite_cache) always, and Redis too when
+# REDIS_URL names one (CI), so every backend is exercised.
 CACHE_BACKENDS = {
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "sqlite": {
+        "BACKEND": "pavior.sqlite_cache.SQLiteCache",
+        "LOCATION": os.path.join(os.environ["PAVIOR_DATA_DIR"], "cache-backends.sqlite3"),
+    },
     **(
         {
             "redis": {
