@@ -36,6 +36,40 @@ _SCHEMA = (
 )
 
 
+BUSY_TIMEOUT = 30.0
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL and the table, on a connection just opened.
+
+    Both stay in the file, so only the first connection ever changes anything;
+    the others only read that it is done (no lock taken per connection). When
+    several processes open a new file at once, turning on WAL may answer
+    "database is locked" at once (SQLite's busy timeout does not cover it) or
+    leave the mode unchanged: it is tried again until it holds."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    mode = ""
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode == "wal":
+                if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'cache'").fetchone():
+                    db.execute("BEGIN IMMEDIATE")  # waits for the writer (busy timeout)
+                    db.execute(_SCHEMA)
+                    db.execute("COMMIT")
+                return
+        except sqlite3.OperationalError as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"the cache file's journal mode stays {mode!r}, not WAL")
+        time.sleep(0.01)
+
+
 # Connections per thread and file, kept at module level: Django makes a new
 # cache object for every asyncio task under ASGI (every request), and a new
 # connection per request would cost more than the cache saves.
@@ -56,10 +90,9 @@ class SQLiteCache(BaseCache):
         db: sqlite3.Connection | None = _local.connections.get(self._path)
         if db is None:
             os.makedirs(os.path.dirname(self._path) or ".", exist_ok=True)
-            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode = WAL")
+            db = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            _prepare(db)
             db.execute("PRAGMA synchronous = OFF")
-            db.execute(_SCHEMA)
             _local.connections[self._path] = db
         return db
 

@@ -71,13 +71,13 @@ def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
 
 
-# The cache behind live attributes: local memory always, and Redis too when
-# REDIS_URL names one (CI), so both backends are exercised.
+# The cache behind live attributes: the SQLite file (the default without
+# Redis, pavior.sqlite_cache) always, and Redis too when REDIS_URL names one
+# (CI), so both backends Pavior uses are exercised.
 CACHE_BACKENDS = {
-    # The default without Redis: one SQLite file shared by the processes.
     "sqlite": {
         "BACKEND": "pavior.sqlite_cache.SQLiteCache",
-        "LOCATION": os.path.join(os.environ["PAVIOR_DATA_DIR"], "live-test-cache.sqlite3"),
+        "LOCATION": os.path.join(os.environ["PAVIOR_DATA_DIR"], "cache-backends.sqlite3"),
     },
     **(
         {

@@ -1,7 +1,7 @@
 """Live attributes while the user is on the site, gone when the visit ends.
 
-Each test runs on every cache backend of CACHE_BACKENDS: local memory, and
-Redis when REDIS_URL is set (CI sets it)."""
+Each test runs on every cache backend of CACHE_BACKENDS: local memory, the
+SQLite file, and Redis when REDIS_URL is set (CI sets it)."""
 
 from __future__ import annotations
 

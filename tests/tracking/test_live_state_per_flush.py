@@ -1,7 +1,7 @@
 """The writer updates the live state of a whole flush at once (one get_many and
 one set_many): each user of the flush still gets their own state, a user who
 left (shutdown) loses theirs, and one who came back later in the same flush
-starts a new visit. On every cache backend (local memory; Redis with REDIS_URL)."""
+starts a new visit. On every cache backend (local memory; SQLite; Redis with REDIS_URL)."""
 
 from __future__ import annotations
 

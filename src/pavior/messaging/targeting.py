@@ -269,11 +269,19 @@ def candidate_form(message: Message) -> dict[str, Any]:
 
 
 def _read(person: Person, names: tuple[str, ...]) -> tuple[Any, ...]:
-    custom = person.custom if isinstance(person.custom, dict) else {}
+    # `custom` only when a custom attribute is read: the intake's person may not
+    # have it loaded (see cached_candidates).
+    custom = person.custom if any(n not in BUILTIN_COLUMNS for n in names) else None
+    custom = custom if isinstance(custom, dict) else {}
     return tuple(
         getattr(person, BUILTIN_COLUMNS[n]) if n in BUILTIN_COLUMNS else custom.get(n)
         for n in names
     )
+
+
+def _columns(names: tuple[str, ...]) -> set[str]:
+    """The Person fields _read reads for these attributes."""
+    return {BUILTIN_COLUMNS.get(n, "custom") for n in names}
 
 
 def _shown(person: Person) -> frozenset[int]:
@@ -286,6 +294,17 @@ def _shown(person: Person) -> frozenset[int]:
     )
 
 
+def _current(
+    cached: tuple[Any, ...], compiled: _Compiled, seen: tuple[Any, ...], stamp: float
+) -> bool:
+    """Whether a user's entry stands: same version, same values read, not expired."""
+    return (
+        cached[0] == compiled.version
+        and cached[1] == seen
+        and (cached[2] is None or stamp < cached[2])
+    )
+
+
 def _matches(
     workspace: Workspace, person: Person, compiled: _Compiled, cached: Any, now: datetime
 ) -> tuple[tuple[int, ...], frozenset[int]]:
@@ -293,12 +312,7 @@ def _matches(
     seen = _read(person, compiled.reads)
     stamp = now.timestamp()
     entry_ok = isinstance(cached, tuple) and len(cached) == 5
-    if (
-        entry_ok
-        and cached[0] == compiled.version
-        and cached[1] == seen
-        and (cached[2] is None or stamp < cached[2])
-    ):
+    if entry_ok and _current(cached, compiled, seen, stamp):
         return cached[3], cached[4]
     values = person_values(person)
     matched = tuple(m.id for m in compiled.messages if m.matcher(values, now))
@@ -368,4 +382,14 @@ def cached_candidates(workspace: Workspace, person: Person) -> Candidates | None
         return None
     if not (isinstance(cached, tuple) and len(cached) == 5 and cached[0][0] == workspace.app_id):
         return None  # the user's shown messages are read from the database
-    return _answer(workspace, person, compiled, cached, clock.now())
+    now = clock.now()
+    deferred = person.get_deferred_fields()
+    if deferred:
+        # The intake's person has only the tracking columns loaded (tracking.rows):
+        # reading another is a query, which the event loop may not make
+        # (SynchronousOnlyOperation). Answer only from an entry that needs none.
+        if _columns(compiled.reads) & deferred:
+            return None
+        if not _current(cached, compiled, _read(person, compiled.reads), now.timestamp()):
+            return None  # recomputing reads every value
+    return _answer(workspace, person, compiled, cached, now)

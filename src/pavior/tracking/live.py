@@ -1,8 +1,9 @@
 """Live attributes (SPEC §2): what a user is doing on the site right now.
 
-Kept in Django's cache (local memory, or Redis with REDIS_URL) under one key
-per user, expiring when the visit would end (30 minutes without activity), so
-reading them is one cache get and a finished visit leaves nothing behind.
+Kept in Django's cache (Redis with REDIS_URL, else one SQLite file shared by
+every process: pavior.sqlite_cache) under one key per user, expiring when the
+visit would end (30 minutes without activity), so reading them is one cache
+get and a finished visit leaves nothing behind.
 
 The snippet sends a `hide` event when its page is hidden or closed: the live
 state is then marked hidden and reads as "not on the site", until the next
