@@ -64,8 +64,11 @@ def test_threads_use_their_own_connections_and_lose_no_increment(
     open_cache(cache_file).add("n", 0, timeout=None)
     threads, calls = 6, 150
     errors: list[BaseException] = []
+    # All alive at once: a thread that ended could hand its ident to a later one.
+    together = threading.Barrier(threads)
 
     def count() -> None:
+        together.wait(30)
         cache = open_cache(cache_file)
         try:
             for _ in range(calls):
