@@ -7,13 +7,13 @@ paced wrk run) follows it much less. Same set-up as run.py's tuned mode
 mode a 5 s wrk run at RATE requests/s.
 
     python bench/tracking/cpu_per_request.py [--modes noop,single] [--rate 300]
-    python bench/tracking/cpu_per_request.py --defaults [--inline] --rate 1000
+    python bench/tracking/cpu_per_request.py --defaults [--fold] --rate 1000
 
 `--defaults` measures `pavior serve` as a user starts it instead (run.py's
 defaults mode: a new data dir, its worker, users new at first): the CPU of the
 web process and of the worker (where the folder applies tracked events,
 pavior.tracking.folder) apart, and on PostgreSQL that of the database server's
-processes too; `--inline` turns the folder off (PAVIOR_FOLD_IN_WORKER=false).
+processes too; `--fold` turns the folder on (PAVIOR_FOLD_IN_WORKER=true).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--modes", default="noop,single")
     ap.add_argument("--rate", type=float, default=300)
     ap.add_argument("--defaults", action="store_true", help="`pavior serve` as a user starts it")
-    ap.add_argument("--inline", action="store_true", help="with --defaults: the folder off")
+    ap.add_argument("--fold", action="store_true", help="with --defaults: the folder on")
     args = ap.parse_args()
     env = {
         **os.environ,
@@ -76,8 +76,8 @@ def main() -> None:
     }
     if env.get("DATABASE_URL"):
         bench.fresh_postgres(env["DATABASE_URL"])
-    if args.inline:
-        env["PAVIOR_FOLD_IN_WORKER"] = "false"
+    if args.fold:
+        env["PAVIOR_FOLD_IN_WORKER"] = "true"
     subprocess.run([bench.PAVIOR, "manage", "migrate", "-v0"], env=env, check=True)
     out = subprocess.run(
         [bench.PAVIOR, "workspace", "create", "Bench", "--json"],

@@ -162,8 +162,8 @@ def run_defaults(args: argparse.Namespace) -> None:
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     env |= {"PAVIOR_DATA_DIR": data_dir, **UNLIMITED}
-    if args.inline:
-        env["PAVIOR_FOLD_IN_WORKER"] = "false"
+    if args.fold:
+        env["PAVIOR_FOLD_IN_WORKER"] = "true"
     if url:
         fresh_postgres(url)
         env["DATABASE_URL"] = url
@@ -182,7 +182,7 @@ def run_defaults(args: argparse.Namespace) -> None:
         app_id = json.loads(out)["app_id"]
         c, t, secs = args.connections, args.threads, args.seconds
         print(
-            f"defaults: `pavior serve` (no flags{', folder off' if args.inline else ''}), "
+            f"defaults: `pavior serve` (no flags{', folder on' if args.fold else ''}), "
             "new data dir, "
             f"{'postgresql' if url else 'sqlite'}, connections={c} "
             f"wrk_threads={t} seconds={secs} cores={os.cpu_count()} "
@@ -266,9 +266,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (each takes a core)")
     ap.add_argument("--modes", default="defaults,noop,single,batch")
     ap.add_argument(
-        "--inline",
+        "--fold",
         action="store_true",
-        help="defaults with PAVIOR_FOLD_IN_WORKER=false: the intake applies events itself",
+        help="defaults with PAVIOR_FOLD_IN_WORKER=true: the worker applies page views",
     )
     ap.add_argument("--index", default="", help="a custom attribute to copy into the side table")
     args = ap.parse_args()

@@ -59,12 +59,6 @@ def serve(host: str, port: int, no_worker: bool, workers: int | None) -> None:
     _print_first_steps(host, port)
     worker = None
     if not no_worker:
-        # The worker folds tracked events into their users (pavior.tracking.folder),
-        # so the web processes (this one, or uvicorn's children) only store them,
-        # unless PAVIOR_FOLD_IN_WORKER says otherwise.
-        if "PAVIOR_FOLD_IN_WORKER" not in os.environ:
-            os.environ["PAVIOR_FOLD_IN_WORKER"] = "true"
-            settings.PAVIOR_FOLD_IN_WORKER = True
         worker = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "pavior.cli", "worker"], preexec_fn=_die_with_parent
         )

@@ -304,8 +304,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # JSON bodies over 1 MB are refused (
 # --- Tracking: where derived attributes are worked out (docs/tracking.md) -----------
 # true: the intake stores a visitor's page views and heartbeats and answers; the
 # folder in `pavior worker` applies them to visits, time and last seen within
-# about a second. `pavior serve` turns it on when it runs its worker; with it
-# on, some `pavior worker` must run. false: the intake applies them itself.
+# about a second (some `pavior worker` must then run). false (the default: it
+# measured faster on 2 cores, docs/benchmarks-tracking.md): the intake applies them.
 PAVIOR_FOLD_IN_WORKER = envbool("PAVIOR_FOLD_IN_WORKER", "false")
 # Most pending events a folder applies in one transaction, and how many folders
 # the worker runs (several only help on PostgreSQL).

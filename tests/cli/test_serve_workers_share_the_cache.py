@@ -98,7 +98,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     env = {**os.environ, "PAVIOR_DATA_DIR": str(tmp_path / "data")}
     env.pop("REDIS_URL", None)  # the SQLite cache: what this test is about
     # Derived values at once, in the web process that stored the batch.
-    env["PAVIOR_FOLD_IN_WORKER"] = "false"
+    env.pop("PAVIOR_FOLD_IN_WORKER", None)  # the default: derived values at once
     with own_database(env, "serve_cache") as env:
         made = subprocess.run(
             [sys.executable, "-m", "pavior.cli", "workspace", "create", "Acme", "--json"],

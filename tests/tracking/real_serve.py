@@ -1,5 +1,6 @@
-"""A real `pavior serve` (with its worker, so the folder is on) on a database of
-its own, for the tests that kill it or time it; and the processes around it."""
+"""A real `pavior serve` with the folder on (PAVIOR_FOLD_IN_WORKER: its worker
+folds) on a database of its own, for the tests that kill it or time it; and
+the processes around it."""
 
 from __future__ import annotations
 
@@ -70,9 +71,9 @@ def free_port() -> int:
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, PAVIOR_DATA_DIR=str(tmp_path / "data"), PAVIOR_RATE_LIMITS="false")
-    # Web processes and the setting as `serve` chooses them, not the test's.
-    for name in ("REDIS_URL", "PAVIOR_FOLD_IN_WORKER"):
-        env.pop(name, None)
+    # Web processes as `serve` chooses them, and the folder on.
+    env.pop("REDIS_URL", None)
+    env["PAVIOR_FOLD_IN_WORKER"] = "true"
     return env
 
 

@@ -1,4 +1,4 @@
-"""The folder (PAVIOR_FOLD_IN_WORKER on, as under `pavior serve`): the intake
+"""The folder (PAVIOR_FOLD_IN_WORKER on): the intake
 answers once a visitor's page views are stored in PendingEvent, and only the
 fold moves the user's visits, time, last seen and place; after it, they are
 what the inline path and a recompute give for the same events."""

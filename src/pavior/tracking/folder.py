@@ -1,6 +1,6 @@
 """The folder: applies acknowledged events to their users in batches.
 
-With PAVIOR_FOLD_IN_WORKER on (as `pavior serve` runs it), the intake's
+With PAVIOR_FOLD_IN_WORKER on (off by default), the intake's
 writer stores a visitor's page views and heartbeats in PendingEvent and
 answers once that is committed, without reading-and-writing the user's row
 (pavior.tracking.bulk, deferred). The folder, a thread of `pavior worker`,
