@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pavior.core.json_input import MAX_DEPTH, InvalidJson, parse_json
 
@@ -55,3 +57,28 @@ def test_a_str_with_a_lone_surrogate_is_refused() -> None:
 
 def test_paired_surrogates_are_one_character() -> None:
     assert parse_json(b'"\\ud83d\\ude00"') == "\U0001f600"
+
+
+def _depth(value: object) -> int:
+    """Containers nested in `value`, the plain recursive way (for comparison)."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_documents = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=2), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+@given(document=_documents, limit=st.integers(min_value=0, max_value=8))
+def test_the_depth_check_agrees_with_a_plain_recursive_count(document: object, limit: int) -> None:
+    from pavior.core.json_input import _depth_over
+
+    assert _depth_over(document, limit) == (_depth(document) > limit)

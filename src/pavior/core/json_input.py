@@ -94,20 +94,24 @@ def _too_deep() -> InvalidJson:
 
 
 def _depth_over(value: Any, limit: int) -> bool:
-    """Whether arrays/objects nest more than `limit` deep (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    """Whether arrays/objects nest more than `limit` deep (iterative: no
+    recursion), a level at a time: a parsed document holds only dict and list
+    containers, so `type(...) in` is exact and cheaper than isinstance."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            below += [child for child in children if type(child) in _CONTAINERS]
+        level = below
     return False
+
+
+_CONTAINERS = (dict, list)
 
 
 def _has_nul(value: Any) -> bool:

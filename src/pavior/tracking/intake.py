@@ -11,6 +11,8 @@ import zlib
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from pavior.core.dates import parse_date
 from pavior.core.errors import PaviorError
 from pavior.core.json_input import InvalidJson, parse_json
@@ -164,7 +166,10 @@ def parse_track(
 
 
 def check_event_size(raw: Any, where: str) -> None:
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    try:  # orjson: compact UTF-8 at C speed (this runs for every event of a big body)
+        size = len(orjson.dumps(raw))
+    except TypeError:  # an integer past 64 bits
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_EVENT_BYTES:
         raise TooLarge(
             f"{where} is {size // 1024} KB; one event may be at most {MAX_EVENT_BYTES // 1024} KB",
