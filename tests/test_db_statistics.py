@@ -68,3 +68,28 @@ def test_the_worker_refreshes_in_the_background(workspace: Any) -> None:
     while not has_statistics() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert has_statistics()
+
+
+def test_a_table_analyzed_empty_and_filled_since_is_analyzed_again(workspace: Any) -> None:
+    """PostgreSQL: `serve` analyzes the empty tables of a new install at start;
+    once they fill, the planner must not keep planning them as empty."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's refresh analyzes every table each time")
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {TABLE}")
+    Person.objects.bulk_create(
+        [Person(workspace=workspace, external_id=f"u{i}") for i in range(3000)]
+    )
+    import time
+
+    # PostgreSQL counts the changes a moment after they commit (its statistics
+    # are flushed about once a second): the worker's next refresh sees them.
+    deadline = time.monotonic() + 10
+    rows = 0.0
+    while rows < 3000 and time.monotonic() < deadline:
+        db_statistics.refresh()
+        with connection.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [TABLE])
+            rows = cur.fetchone()[0]
+        time.sleep(0.2)
+    assert rows >= 3000
