@@ -40,19 +40,26 @@ MAPS = [
 ]
 
 
-def child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def child(args: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
+    """Wall time, peak RSS, stdout and the stage times the import logs."""
     t = time.perf_counter()
-    p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = p.stdout.read().decode() if p.stdout else ""
-    _, status, usage = os.wait4(p.pid, 0)
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=err)
+        out = p.stdout.read().decode() if p.stdout else ""
+        _, status, usage = os.wait4(p.pid, 0)
+        secs = time.perf_counter() - t
+        err.seek(0)
+        log = err.read().decode(errors="replace")
     if status:
-        raise SystemExit(f"{args} failed: {out}")
-    return time.perf_counter() - t, usage.ru_maxrss / 1024, out
+        raise SystemExit(f"{args} failed: {out} {log[-2000:]}")
+    stages = next((ln.split(" stages: ", 1)[1] for ln in log.splitlines() if " stages: " in ln), "")
+    return secs, usage.ru_maxrss / 1024, out, stages
 
 
 def bench(db: str, path: Path, rows: int, url: str | None) -> None:
     data = Path(tempfile.mkdtemp(prefix="pv-bench-"))
-    env = dict(os.environ, PAVIOR_DATA_DIR=str(data))
+    # DEBUG: the import logs its stage times, printed below.
+    env = dict(os.environ, PAVIOR_DATA_DIR=str(data), PAVIOR_LOG_LEVEL="DEBUG")
     if url:
         import psycopg
 
@@ -102,7 +109,7 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
             file = alt
         else:
             file = path
-        secs, rss, out = child(
+        secs, rss, out, stages = child(
             [*PAVIOR, "import", str(file), "--workspace", ws, *MAPS, "--json"], env
         )
         s = json.loads(out)
@@ -110,6 +117,7 @@ def bench(db: str, path: Path, rows: int, url: str | None) -> None:
             f"{db:10} {label:32} {secs:7.1f} s {rows / secs:10,.0f} rows/s  peak RSS "
             f"{rss:6.0f} MB  created={s['created']} updated={s['updated']}"
         )
+        print(f"{db:10}   stages (s): {stages}")
     ref = reference(db, path, env, url)
     print(f"{db:10} {'reference: ' + ref[0]:32} {ref[1]:7.1f} s {rows / ref[1]:10,.0f} rows/s")
     if "--no-naive" in sys.argv:
