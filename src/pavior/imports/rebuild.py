@@ -38,6 +38,8 @@ WORKSPACE = Workspace._meta.db_table
 MIN_ROWS = 20_000
 # ...and at least this share of the rows the table already holds (all workspaces).
 SHARE = 0.5
+# Matched rows looked at to estimate how many an update really changes.
+SAMPLE = 2000
 # How long to wait for the locks before keeping the indexes instead.
 LOCK_WAIT = "2s"
 
