@@ -132,3 +132,29 @@ def test_a_cancel_after_the_indexes_went_leaves_everything_as_before(
     assert _people(workspace) == people
     assert _schema() == before
     assert Person.objects.filter(email__icontains="ER7@X").count() == 1
+
+
+def test_when_people_is_busy_the_import_keeps_its_indexes(
+    workspace: Any, small_rebuild: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction holds people (a tracking write not yet committed):
+    the import does not wait for it beyond LOCK_WAIT, nor make everyone wait
+    behind it; it runs with the indexes as they are."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the rebuild is PostgreSQL's")
+    import psycopg
+
+    monkeypatch.setattr(rebuild, "LOCK_WAIT", "300ms")
+    db = connection.settings_dict
+    other = psycopg.connect(
+        dbname=db["NAME"], host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"]
+    )
+    try:
+        other.execute("LOCK TABLE people_person IN ROW EXCLUSIVE MODE")
+        imp = run_import_bytes(workspace, _csv(0, 400, "pro"), {"plan": "plan:string"})
+    finally:
+        other.rollback()
+        other.close()
+    assert imp.status == "done", imp.error
+    assert imp.result["created"] == 400 and imp.result["rebuilt_indexes"] is False
+    assert Person.objects.filter(workspace=workspace, email__icontains="ER17@X").count() == 1
