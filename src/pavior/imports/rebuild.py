@@ -92,11 +92,14 @@ def take(cur: Any, *, drop_foreign_keys: bool) -> Rebuild | None:
     finally:
         cur.execute("SELECT set_config('lock_timeout', %s, true)", [before])
     plan = Rebuild()
-    # Every index but the primary key and those backing a constraint.
+    # Every index but the primary key and those backing a constraint (with
+    # the expression indexes segments create per workspace). An invalid one
+    # (a failed CONCURRENTLY build) stays as it is: its owner rebuilds it.
     cur.execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT EXISTS "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+        "AND i.indisvalid AND i.indisready AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
         [PERSON],
     )
