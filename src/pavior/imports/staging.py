@@ -8,6 +8,7 @@ server instead of unpickling and formatting a million tuples itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -67,20 +68,26 @@ def copy_text(rows: list[StagedRow]) -> bytes:
     return ("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n").encode()
 
 
-def _column(col: tuple[Any, ...]) -> list[str]:
+_BOOLS = {True: "t", False: "f", None: NULL}
+
+
+def _column(col: tuple[Any, ...]) -> Sequence[str]:
+    # C-speed paths (map, membership) where the column allows: this runs in
+    # the reader process, which is the import's bottleneck while reading.
     kinds = set(map(type, col))
     kinds.discard(type(None))
     if not kinds:
         return [NULL] * len(col)
+    if kinds == {bool}:
+        return list(map(_BOOLS.__getitem__, col))
+    nulls = None in col
     if kinds == {str}:
-        text = "".join(v for v in col if v is not None)
+        text = "".join(v for v in col if v is not None) if nulls else "".join(col)
         if any(c in text for c in _SPECIAL):
             return [NULL if v is None else v.translate(_ESCAPES) for v in col]
-        return [NULL if v is None else v for v in col]
-    if kinds == {bool}:
-        return [NULL if v is None else ("t" if v else "f") for v in col]
-    if kinds == {int}:
-        return [NULL if v is None else str(v) for v in col]
+        return [NULL if v is None else v for v in col] if nulls else col
+    if kinds == {int} and not nulls:
+        return list(map(str, col))
     return [_cell(v) for v in col]
 
 
