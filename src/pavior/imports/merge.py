@@ -298,7 +298,7 @@ class Stage:
                     "AND NOT p.email_subscription"
                 )
                 result["subscription_kept"] = cur.fetchone()[0]
-            plan = self._plan_rebuild(cur, matched) if self.pg else None
+            plan = self._plan_rebuild(cur) if self.pg else None
             self.timings["match"] = self._lap()
             step("updating users")
             stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
@@ -325,35 +325,19 @@ class Stage:
         took, self._mark = now - self._mark, now
         return round(took, 2)
 
-    def _plan_rebuild(self, cur: Any, matched: int) -> rebuild.Rebuild | None:
-        """PostgreSQL: drop people's secondary indexes (and its foreign key
-        when users are created) if this import writes most of the table;
-        see pavior.imports.rebuild."""
-        t = self.table
-        cur.execute(f"SELECT count(*) FROM {t} WHERE person_id IS NULL")
+    def _plan_rebuild(self, cur: Any) -> rebuild.Rebuild | None:
+        """PostgreSQL: drop people's secondary indexes and its foreign key if
+        this import adds users to at least half the table's size; see
+        pavior.imports.rebuild (updates alone never do: a full re-import
+        measured no clear gain, and it would hold people exclusively)."""
+        cur.execute(f"SELECT count(*) FROM {self.table} WHERE person_id IS NULL")
         new = cur.fetchone()[0]
-        if new + matched < rebuild.MIN_ROWS:
+        if new < rebuild.MIN_ROWS:
             return None
-        cap = int((new + matched) / rebuild.SHARE) + 1
-        existing = rebuild.existing_rows(cur, cap)
-        written = new
-        if not rebuild.worth_it(written, existing) and matched:
-            # Only rows that really change are written (an unchanged re-import
-            # rewrites nothing). Counting them all costs a join of the whole
-            # file with people (seconds per 1M rows); a sample of the matched
-            # rows tells well enough (the choice changes speed, never results).
-            changes = " OR ".join(p[2] for p in self._update_parts())
-            cur.execute(
-                f"SELECT count(*) FILTER (WHERE {changes}), count(*) FROM ("
-                f"SELECT * FROM {t} WHERE person_id IS NOT NULL LIMIT %s) s "
-                f"JOIN {PERSON} p ON p.id = s.person_id",
-                [rebuild.SAMPLE],
-            )
-            changed, sampled = cur.fetchone()
-            written += int(matched * changed / max(sampled, 1))
-        if not rebuild.worth_it(written, existing):
+        existing = rebuild.existing_rows(cur, int(new / rebuild.SHARE) + 1)
+        if not rebuild.worth_it(new, existing):
             return None
-        return rebuild.take(cur, drop_foreign_keys=new > 0)
+        return rebuild.take(cur)
 
     def _drop_repeats(self, cur: Any) -> int:
         """Last row wins: drop every row that a later row repeats (same key)."""
