@@ -11,8 +11,9 @@ import pytest
 from pavior.core.attributes import BUILTINS, custom_attribute
 from pavior.imports import mapping
 from pavior.imports.parallel import run_pass_parallel
-from pavior.imports.pipeline import Cancelled, Options, run_pass
+from pavior.imports.pipeline import Cancelled, Options, layout_for, run_pass
 from pavior.imports.reading import ImportFileError, sniff
+from pavior.imports.staging import Keys, copy_text, email_position
 
 ATTRS = [
     *BUILTINS.values(),
@@ -76,3 +77,34 @@ def test_cancel_stops_the_reader(tmp_path: Path) -> None:
     path = _file(tmp_path, 60_000)
     with pytest.raises(Cancelled):
         _run(path, True, tmp_path, should_stop=lambda: True)
+
+
+def test_copy_text_from_the_reader_is_what_the_rows_make(tmp_path: Path) -> None:
+    """PostgreSQL's path: the reader sends COPY text and the keys it saw; both
+    are what this process would have made of the same staged rows."""
+    path = _file(tmp_path, 60_000)  # ids repeat: u0..u39999 twice over
+    src = sniff(path)
+    columns = mapping.resolve(src.header, {}, ATTRS)
+    staged: list[Any] = []
+    run_pass(src, columns, Options(), stage=staged.append)
+    email = email_position(layout_for(columns))
+    mine = Keys(email)
+    for rows in staged:
+        mine.note(rows)
+    sent: list[tuple[bytes, int]] = []
+    theirs = Keys(email)
+    run_pass_parallel(
+        src,
+        columns,
+        Options(),
+        stage=lambda rows: pytest.fail("rows sent as tuples"),
+        copy=lambda data, n: sent.append((data, n)),
+        keys=theirs,
+    )
+    assert [n for _, n in sent] == list(map(len, staged))
+    assert [d for d, _ in sent] == list(map(copy_text, staged))
+    assert mine.maybe_duplicates > 0
+    assert (theirs.maybe_duplicates, theirs.duplicate_lines) == (
+        mine.maybe_duplicates,
+        mine.duplicate_lines,
+    )

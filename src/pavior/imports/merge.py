@@ -17,19 +17,23 @@ goes to false; custom values merge key by key (a null in the patch clears).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from pavior.core.profile import derive_names
+from pavior.imports import rebuild
 from pavior.imports.pipeline import NAME_TRIO, Layout, StagedRow
+from pavior.imports.staging import Keys, email_position
 from pavior.people.models import Person
 
 PERSON = Person._meta.db_table
 _DATES = ("first_known_at", "signed_up_at")
+TEMP_BUFFERS = "256MB"
 
 
 def _pg_type(b: str) -> str:
@@ -54,10 +58,11 @@ class Stage:
         if layout.trio:
             self.columns.append("half")
         self._email = self.columns.index("v_email") if "email" in layout.builtins else None
-        self._seen: set[int] = set()
-        self.maybe_duplicates = 0
-        self.duplicate_lines: list[int] = []
+        self.keys = Keys(email_position(layout))
         self.loaded = 0
+        # Seconds per stage of the merge (match, update, insert, rebuild).
+        self.timings: dict[str, float] = {}
+        self._mark = time.perf_counter()
 
     def is_set(self, b: str) -> str:
         """SQL: does staged row ``s`` set built-in ``b``?"""
@@ -93,10 +98,25 @@ class Stage:
         defs.append("person_id bigint" if self.pg else "person_id")
         with connection.cursor() as cur:
             if self.pg:
+                self._room_for_temp_tables(cur)
                 cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)}) ON COMMIT DROP")
             else:
                 cur.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
                 cur.execute(f"CREATE TEMP TABLE {self.table} ({', '.join(defs)})")
+
+    @staticmethod
+    def _room_for_temp_tables(cur: Any) -> None:
+        """PostgreSQL keeps a TEMP table in the session's own buffers, 8 MB by
+        default: matching rewrites every staged row (150 MB per 1M rows), so
+        most of them went to disk and back (measured 9.8 -> 7.0 s per 1M).
+        The setting can change only before the session's first TEMP table
+        (and then only to the same value), hence always this one, and a
+        refusal is no error: the import just runs with what the session has."""
+        try:
+            with transaction.atomic():
+                cur.execute(f"SET LOCAL temp_buffers = '{TEMP_BUFFERS}'")
+        except DatabaseError:
+            pass
 
     @contextmanager
     def filling(self) -> Iterator[None]:
@@ -120,28 +140,31 @@ class Stage:
             with connection.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS temp.{self.table}")
 
+    @property
+    def maybe_duplicates(self) -> int:
+        return self.keys.maybe_duplicates
+
+    @property
+    def duplicate_lines(self) -> list[int]:
+        return self.keys.duplicate_lines
+
+    @property
+    def copy_sql(self) -> str:
+        return f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
+
+    def load_copy(self, data: bytes, rows: int) -> None:
+        """PostgreSQL: rows the reader process already made COPY text of
+        (and whose keys it noted)."""
+        self.loaded += rows
+        with connection.cursor() as cur, cur.cursor.copy(self.copy_sql) as copy:
+            copy.write(data)
+
     def load(self, rows: list[StagedRow]) -> None:
-        e = self._email
-        keys = [r[1] if r[1] is not None else r[e] for r in rows] if e is not None else None
-        hashes = list(map(hash, keys if keys is not None else (r[1] for r in rows)))
-        fresh = set(hashes)
-        again = fresh & self._seen
-        if again or len(fresh) < len(hashes):
-            # Rare: note the rows that repeat a key (hash equality may
-            # over-count; the merge removes only real duplicates).
-            local: set[int] = set()
-            for row, h in zip(rows, hashes, strict=True):
-                if h in again or h in local:
-                    self.maybe_duplicates += 1
-                    if len(self.duplicate_lines) < 20:
-                        self.duplicate_lines.append(row[0])
-                local.add(h)
-        self._seen |= fresh
+        self.keys.note(rows)
         self.loaded += len(rows)
         with connection.cursor() as cur:
             if self.pg:
-                sql = f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN"
-                with cur.cursor.copy(sql) as copy:
+                with cur.cursor.copy(self.copy_sql) as copy:
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -180,6 +203,7 @@ class Stage:
         b = self.layout.builtins
         has_email = "email" in b
         result: dict[str, Any] = {"duplicates": 0, "skipped": 0}
+        self._mark = time.perf_counter()
         with connection.cursor() as cur:
             if self.maybe_duplicates:
                 step("removing duplicates")
@@ -274,6 +298,8 @@ class Stage:
                     "AND NOT p.email_subscription"
                 )
                 result["subscription_kept"] = cur.fetchone()[0]
+            plan = self._plan_rebuild(cur) if self.pg else None
+            self.timings["match"] = self._lap()
             step("updating users")
             stamp = now if self.pg else connection.ops.adapt_datetimefield_value(now)
             result["updated"] = 0
@@ -281,10 +307,37 @@ class Stage:
                 cur.execute(sql, [stamp])
                 result["updated"] += max(cur.rowcount, 0)
             result["unchanged"] = matched - result["updated"]
+            self.timings["update"] = self._lap()
             step("creating users")
-            cur.execute(self._insert_sql(), [ws, stamp, stamp, stamp])
+            cur.execute(self._insert_sql(ordered=plan is None), [ws, stamp, stamp, stamp])
             result["created"] = max(cur.rowcount, 0)
+            self.timings["insert"] = self._lap()
+            if plan is not None:
+                step("rebuilding indexes")
+                plan.restore(cur)
+                self.timings["rebuild"] = self._lap()
+        result["rebuilt_indexes"] = plan is not None
         return result
+
+    def _lap(self) -> float:
+        """Seconds since the last lap (the stage times the import logs)."""
+        now = time.perf_counter()
+        took, self._mark = now - self._mark, now
+        return round(took, 2)
+
+    def _plan_rebuild(self, cur: Any) -> rebuild.Rebuild | None:
+        """PostgreSQL: drop people's secondary indexes and its foreign key if
+        this import adds users to at least half the table's size; see
+        pavior.imports.rebuild (updates alone never do: a full re-import
+        measured no clear gain, and it would hold people exclusively)."""
+        cur.execute(f"SELECT count(*) FROM {self.table} WHERE person_id IS NULL")
+        new = cur.fetchone()[0]
+        if new < rebuild.MIN_ROWS:
+            return None
+        existing = rebuild.existing_rows(cur, int(new / rebuild.SHARE) + 1)
+        if not rebuild.worth_it(new, existing):
+            return None
+        return rebuild.take(cur)
 
     def _drop_repeats(self, cur: Any) -> int:
         """Last row wins: drop every row that a later row repeats (same key)."""
@@ -354,16 +407,9 @@ class Stage:
                 fixes,
             )
 
-    def _update_sql(self, indexed: set[str] | None = None) -> list[str]:
-        """The UPDATE statements for matched users (each takes the stamp).
-
-        One statement on PostgreSQL. On SQLite, an UPDATE rewrites the entries
-        of every index on a column it SETs, changed or not; so rows whose
-        indexed columns (``indexed``) change get the full statement, and the
-        other changed rows one that sets only unindexed columns (a re-import
-        that changes a custom value no longer rewrites four indexes).
-        """
-        t = self.table
+    def _update_parts(self) -> list[tuple[str, str, str]]:
+        """Per column a matched user may get: (column, SET expression, SQL
+        true when the row changes it)."""
         distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
         parts: list[tuple[str, str, str]] = []  # (column, SET expression, changed test)
         for b in self.layout.builtins:
@@ -406,6 +452,19 @@ class Stage:
                     f"(s.patch IS NOT NULL AND {merged} <> {current})",
                 )
             )
+        return parts
+
+    def _update_sql(self, indexed: set[str] | None = None) -> list[str]:
+        """The UPDATE statements for matched users (each takes the stamp).
+
+        One statement on PostgreSQL. On SQLite, an UPDATE rewrites the entries
+        of every index on a column it SETs, changed or not; so rows whose
+        indexed columns (``indexed``) change get the full statement, and the
+        other changed rows one that sets only unindexed columns (a re-import
+        that changes a custom value no longer rewrites four indexes).
+        """
+        t = self.table
+        parts = self._update_parts()
 
         def statement(sets: list[str], changed: list[str]) -> str:
             return (
@@ -445,7 +504,7 @@ class Stage:
                     out.update(c for c in columns if c and re.search(rf"\b{c}\b", text))
         return out
 
-    def _insert_sql(self) -> str:
+    def _insert_sql(self, ordered: bool = True) -> str:
         t = self.table
         b = self.layout.builtins
         cols = ["workspace_id", "external_id", "total_visits", "total_time_spent"]
@@ -469,7 +528,13 @@ class Stage:
         cols.append("custom")
         if self.layout.has_custom:
             vals.append(
-                "COALESCE(jsonb_strip_nulls(s.patch), '{}'::jsonb)"
+                (
+                    "COALESCE(jsonb_strip_nulls(s.patch), '{}'::jsonb)"
+                    if self.layout.empty_clears
+                    # Only "clear" stages nulls: rebuilding every document to
+                    # strip none costs ~2 s per 1M rows.
+                    else "COALESCE(s.patch, '{}'::jsonb)"
+                )
                 if self.pg
                 else "COALESCE(json_patch('{}', s.patch), '{}')"
             )
@@ -479,10 +544,12 @@ class Stage:
         vals += ["%s", "%s"]
         # In key order: the unique (workspace_id, external_id) index and the
         # others that follow it take the new entries almost in sequence
-        # instead of all over the tree (11 s -> 6.6 s per 200k rows).
+        # instead of all over the tree (11 s -> 6.6 s per 200k rows). Not when
+        # the indexes are rebuilt afterwards: the sort (on disk at 1M rows)
+        # then costs more than it saves the unique index.
         return (
             f"INSERT INTO {PERSON} ({', '.join(cols)}) SELECT {', '.join(vals)} "
-            f"FROM {t} s WHERE s.person_id IS NULL ORDER BY {key}"
+            f"FROM {t} s WHERE s.person_id IS NULL" + (f" ORDER BY {key}" if ordered else "")
         )
 
 

@@ -29,8 +29,9 @@ from typing import Any
 
 from pavior.core.errors import PaviorError
 from pavior.imports.mapping import Column
-from pavior.imports.pipeline import Cancelled, Options, Report, StagedRow, run_pass
+from pavior.imports.pipeline import Cancelled, Options, Report, StagedRow, layout_for, run_pass
 from pavior.imports.reading import CsvFile, ImportFileError
+from pavior.imports.staging import Keys, copy_text, email_position
 
 # Below this the second process costs more to start than it saves.
 MIN_BYTES = 1_000_000
@@ -49,8 +50,16 @@ def run_pass_parallel(
     rejects_path: Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    copy: Callable[[bytes, int], None] | None = None,
+    keys: Keys | None = None,
 ) -> Report:
-    """``run_pass`` with the reading in a child process; same result."""
+    """``run_pass`` with the reading in a child process; same result.
+
+    With ``copy`` (PostgreSQL), the child also notes the rows' keys (into
+    ``keys`` at the end) and sends each chunk as COPY text, which ``copy``
+    passes on as it is: this process no longer unpickles and formats every
+    row (it shared two cores with the reader and the server)."""
+    as_copy = copy is not None and keys is not None
     child = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
         [sys.executable, "-m", "pavior.imports.parallel"],
         stdin=subprocess.PIPE,
@@ -58,7 +67,7 @@ def run_pass_parallel(
     )
     assert child.stdin is not None and child.stdout is not None
     try:
-        pickle.dump((os.getpid(), src, columns, options, rejects_path), child.stdin)
+        pickle.dump((os.getpid(), src, columns, options, rejects_path, as_copy), child.stdin)
         child.stdin.close()
         while True:
             try:
@@ -69,6 +78,9 @@ def run_pass_parallel(
             kind = msg[0]
             if kind == "rows":
                 stage(msg[1])
+            elif kind == "copy":
+                assert copy is not None
+                copy(msg[1], msg[2])
             elif kind == "progress":
                 if on_progress is not None:
                     on_progress(msg[1], msg[2])
@@ -76,6 +88,9 @@ def run_pass_parallel(
                     raise Cancelled
             elif kind == "done":
                 report: Report = msg[1]
+                if as_copy:
+                    assert keys is not None
+                    keys.take(msg[2], msg[3])
                 return report
             elif kind == "error":
                 raise ImportFileError(msg[1], field=msg[2])
@@ -92,8 +107,9 @@ def _child() -> None:
     # The protocol owns the real stdout; anything printed goes to stderr.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    parent, src, columns, options, rejects_path = pickle.load(sys.stdin.buffer)  # noqa: S301
+    parent, src, columns, options, rejects_path, as_copy = pickle.load(sys.stdin.buffer)  # noqa: S301
     _die_with_parent(parent)
+    keys = Keys(email_position(layout_for(columns, options.empty_clears)))
 
     def put(msg: tuple[Any, ...]) -> None:
         try:
@@ -106,7 +122,11 @@ def _child() -> None:
         put(("progress", done, rows))
 
     def stage(rows: list[StagedRow]) -> None:
-        put(("rows", rows))
+        if as_copy:
+            keys.note(rows)
+            put(("copy", copy_text(rows), len(rows)))
+        else:
+            put(("rows", rows))
 
     try:
         if rejects_path is None:
@@ -122,7 +142,7 @@ def _child() -> None:
     except Exception as e:  # noqa: BLE001 - reported to the parent, which fails the import
         put(("crash", f"{type(e).__name__}: {e}"))
         return
-    put(("done", report))
+    put(("done", report, keys.maybe_duplicates, keys.duplicate_lines))
     out.close()
 
 

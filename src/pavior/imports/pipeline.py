@@ -13,6 +13,7 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from json.encoder import encode_basestring_ascii as encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any, TextIO
@@ -156,13 +157,7 @@ def run_pass(
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, list[str]]]]:
-    chunk: list[tuple[int, list[str]]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
+    while chunk := list(islice(rows, CHUNK)):
         yield chunk
 
 
@@ -239,7 +234,10 @@ def _coerce_column(
     """Stored values of one column; None for an empty cell (which the layout
     reads as "unchanged" or "clear") and for a refused one (its row is rejected)."""
     attr = col.attr
-    if any(c[:1] == "'" for c in cells):
+    # One C-speed search instead of a Python test per cell (15 % of the
+    # reading's time); a quote after a cell's inner NUL-free text is only a
+    # false alarm, and unneutralise decides per cell anyway.
+    if cells and (cells[0][:1] == "'" or "\x00'" in "\x00".join(cells)):
         # "'+34 600…", "'-5": a spreadsheet's (and our export's) guard against
         # formulas, not part of the value.
         cells = tuple(map(unneutralise, cells))
