@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import orjson
 from django.conf import settings
 from django.db import DatabaseError, connection
 
@@ -37,6 +35,7 @@ from pavior.tracking import clock
 from pavior.tracking.actions import Identity, IngestResult
 from pavior.tracking.geoip import Place, get_geoip
 from pavior.tracking.intake import MAX_BATCH_BYTES, parse_request
+from pavior.tracking.rows import compact_json
 from pavior.tracking.segment import authenticate, parse_segment
 from pavior.tracking.writer import Job, unavailable, writer
 from pavior.workspaces.addresses import client_ip
@@ -313,20 +312,10 @@ async def _send_error(
     await _send(send, e.status, body, headers)
 
 
-def json_bytes(body: Any) -> bytes:
-    """The answer as compact JSON: orjson (several times faster), or json for
-    what orjson refuses (a lone surrogate echoed from the input, an integer
-    past 64 bits), so what can be answered does not depend on the encoder."""
-    try:
-        return orjson.dumps(body)
-    except TypeError:
-        return json.dumps(body, separators=(",", ":")).encode()
-
-
 async def _send(
     send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    payload = b"" if body is None else json_bytes(body)
+    payload = b"" if body is None else compact_json(body)
     headers = [*_CORS, *(_JSON if body is not None else []), *(extra or [])]
     headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -294,16 +294,19 @@ def _insert_events_pg(
 
 
 def json_document(value: Any) -> str:
-    """A JSON parameter for PostgreSQL (datetimes as RFC 3339).
+    """A JSON parameter for PostgreSQL (datetimes as RFC 3339)."""
+    return compact_json(value).decode()
 
-    orjson is several times faster than json.dumps here, where it ran for
-    every stored event; values it refuses (integers past 64 bits) fall back to
-    json.dumps, so what can be stored does not depend on the encoder.
-    """
+
+def compact_json(value: Any) -> bytes:
+    """`value` as compact JSON: orjson, several times faster than json.dumps
+    where it runs for every stored event and every intake answer; what it
+    refuses (integers past 64 bits) goes through json.dumps, so what can be
+    written does not depend on the encoder."""
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), default=_isoformat)
+        return json.dumps(value, separators=(",", ":"), default=_isoformat).encode()
 
 
 def _isoformat(value: Any) -> str:
